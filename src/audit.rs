@@ -1,0 +1,1 @@
+//! Flags and suspicion scores for the existing annotations.

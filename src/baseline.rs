@@ -1,0 +1,1 @@
+//! Full-embedding cosine baseline: `S = X̂ K̂ᵀ` and its argmax.

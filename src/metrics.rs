@@ -1,0 +1,1 @@
+//! Confusion matrices, accuracy and F1 (scikit-learn's definitions).

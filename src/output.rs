@@ -1,0 +1,1 @@
+//! The files a `classify` run writes (schemas in `docs/output-files.md`), written atomically.

@@ -1,0 +1,1 @@
+//! A CLIP-like synthetic catalogue generator, for tests and benchmarks.
