@@ -21,7 +21,7 @@ pub mod synth;
 pub mod tournament;
 pub mod types;
 
-pub use classify::{Classification, ModalityResult, classify};
+pub use classify::{Classification, ClassifyError, ModalityResult, classify};
 pub use dataset::Dataset;
 pub use error::DatasetError;
 pub use params::Params;
