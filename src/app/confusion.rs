@@ -6,7 +6,9 @@ use egui::{Color32, Role, Sense, WidgetInfo};
 use super::AuditApp;
 use super::commands::Command;
 use super::grid::CellFilter;
-use super::review::{LabelSource, Results};
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, source_name};
 
 /// The last matrix computed, so that the heatmap costs nothing per frame.
 #[derive(Default)]
@@ -73,10 +75,10 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
 
 fn source_picker(ui: &mut egui::Ui, id: &str, sources: &[LabelSource], value: &mut LabelSource) {
     egui::ComboBox::from_id_salt(id)
-        .selected_text(value.name())
+        .selected_text(source_name(*value))
         .show_ui(ui, |ui| {
             for &s in sources {
-                ui.selectable_value(value, s, s.name());
+                ui.selectable_value(value, s, source_name(s));
             }
         })
         .response
@@ -201,9 +203,9 @@ fn heatmap(
             }
             let resp = resp.on_hover_text(format!(
                 "{} = {}\n{} = {}\n{n} items ({:.1} % of the row)\nclick to show them in the grid",
-                rows.name(),
+                source_name(rows),
                 r.dataset.class_name(a),
-                cols.name(),
+                source_name(cols),
                 r.dataset.class_name(b),
                 100.0 * n as f64 / row_totals[a].max(1) as f64
             ));
@@ -214,8 +216,8 @@ fn heatmap(
     }
     ui.weak(format!(
         "rows: {} · columns: {} · diagonal = agreement",
-        rows.name(),
-        cols.name()
+        source_name(rows),
+        source_name(cols)
     ));
 }
 

@@ -8,7 +8,10 @@ use pairwise_audit::{ClassId, Modality, PairKey};
 use super::AuditApp;
 use super::commands::Command;
 use super::grid::flag_colour;
-use super::review::{FlagKind, LabelSource, Method, Results};
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, flag_label, flag_tooltip};
 use super::widgets::swatch;
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
@@ -39,13 +42,14 @@ fn item_view(
     ui.horizontal_wrapped(|ui| {
         ui.heading(&item.id);
         ui.label(
-            RichText::new(row.flag.label())
+            RichText::new(flag_label(row.flag))
                 .color(flag_colour(row.flag, ui.visuals()))
                 .strong(),
         )
-        .on_hover_text(row.flag.tooltip());
-        if row.challenger.is_some() {
-            ui.label(format!("suspicion {:.3}", row.suspicion));
+        .on_hover_text(flag_tooltip(row.flag));
+        if let Some(s) = row.suspicion {
+            ui.label(format!("suspicion {s:.3}"))
+                .on_hover_text(r.evidence(i).unwrap_or_default());
         }
     });
     let path = r.dataset.image_path(i);
@@ -61,7 +65,7 @@ fn item_view(
     ui.add_space(6.0);
 
     let weak = ui.visuals().weak_text_color();
-    let warn = flag_colour(FlagKind::ImageDisagrees, ui.visuals());
+    let warn = flag_colour(FlagKind::OneNotAnnotation, ui.visuals());
     let class_text = |c: Option<ClassId>| {
         let t = RichText::new(r.class_name(c));
         if c.is_some() && row.annotation.is_some() && c != row.annotation {
@@ -84,8 +88,8 @@ fn item_view(
             ui.end_row();
             for m in Modality::ALL {
                 ui.label(RichText::new(m.name()).color(weak));
-                for method in [Method::Baseline, Method::Pairwise] {
-                    ui.label(class_text(row.label(LabelSource::Predicted(m, method))));
+                for source in [LabelSource::Baseline(m), LabelSource::Pairwise(m)] {
+                    ui.label(class_text(row.label(source)));
                 }
                 ui.end_row();
             }

@@ -6,19 +6,16 @@ use pairwise_audit::ClassId;
 use super::AuditApp;
 use super::commands::Command;
 use super::grid::flag_colour;
-use super::review::{FlagKind, Results};
+use super::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, _cmds: &mut Vec<Command>) {
     let Some(r) = app.results.clone() else { return };
     let filter = &mut app.grid.filter;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Flags");
-        let mut counts = [0usize; FlagKind::ALL.len()];
+        let mut counts = [0usize; FLAG_KINDS.len()];
         for row in &r.rows {
-            counts[FlagKind::ALL
-                .iter()
-                .position(|&f| f == row.flag)
-                .unwrap_or(0)] += 1;
+            counts[FLAG_KINDS.iter().position(|&f| f == row.flag).unwrap_or(0)] += 1;
         }
         if ui
             .selectable_label(filter.flag.is_none(), format!("all items ({})", r.len()))
@@ -26,12 +23,12 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, _cmds: &mut Vec<Command>) {
         {
             filter.flag = None;
         }
-        for (kind, count) in FlagKind::ALL.into_iter().zip(counts) {
-            let text = RichText::new(format!("{} ({count})", kind.label()))
+        for (kind, count) in FLAG_KINDS.into_iter().zip(counts) {
+            let text = RichText::new(format!("{} ({count})", flag_label(kind)))
                 .color(flag_colour(kind, ui.visuals()));
             if ui
                 .selectable_label(filter.flag == Some(kind), text)
-                .on_hover_text(kind.tooltip())
+                .on_hover_text(flag_tooltip(kind))
                 .clicked()
             {
                 filter.flag = if filter.flag == Some(kind) {

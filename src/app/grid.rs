@@ -8,7 +8,10 @@ use egui_extras::{Column, TableBuilder};
 use pairwise_audit::{ClassId, Modality};
 
 use super::commands::Command;
-use super::review::{FlagKind, LabelSource, Results};
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, flag_label, flag_tooltip, source_name};
 use super::thumbnails::Thumbnails;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,9 +40,10 @@ impl SortColumn {
         }
     }
 
-    /// The direction of a first click: the most suspicious on top, everything else A→Z.
+    /// The direction of a first click: the most suspicious and the strongest flags on top,
+    /// everything else A to Z.
     fn first_click_descending(self) -> bool {
-        matches!(self, SortColumn::Suspicion)
+        matches!(self, SortColumn::Suspicion | SortColumn::Flag)
     }
 }
 
@@ -57,9 +61,9 @@ impl CellFilter {
     pub fn describe(&self, r: &Results) -> String {
         format!(
             "{} = {} × {} = {}",
-            self.rows.name(),
+            source_name(self.rows),
             r.class_name(Some(self.row_class)),
-            self.cols.name(),
+            source_name(self.cols),
             r.class_name(Some(self.col_class))
         )
     }
@@ -220,7 +224,9 @@ fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
         }),
         SortColumn::Flag => by(&mut order, &|a, b| rows[a].flag.cmp(&rows[b].flag)),
         SortColumn::Suspicion => by(&mut order, &|a, b| {
-            rows[a].suspicion.total_cmp(&rows[b].suspicion)
+            // Unscored items sort below every score.
+            let s = |i: usize| rows[i].suspicion.unwrap_or(f64::NEG_INFINITY);
+            s(a).total_cmp(&s(b))
         }),
     }
     order
@@ -229,28 +235,28 @@ fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
 pub fn flag_colour(flag: FlagKind, visuals: &egui::Visuals) -> Color32 {
     let dark = visuals.dark_mode;
     match flag {
-        FlagKind::BothDisagree => {
+        FlagKind::AgreeNotAnnotation => {
             if dark {
                 Color32::from_rgb(255, 110, 100)
             } else {
                 Color32::from_rgb(190, 30, 20)
             }
         }
-        FlagKind::AllDiffer | FlagKind::ImageDisagrees | FlagKind::TextDisagrees => {
+        FlagKind::BothNotAnnotation | FlagKind::OneNotAnnotation => {
             if dark {
                 Color32::from_rgb(240, 190, 80)
             } else {
                 Color32::from_rgb(150, 95, 0)
             }
         }
-        FlagKind::ModalitiesDiffer => {
+        FlagKind::ImageTextDisagree => {
             if dark {
                 Color32::from_rgb(150, 180, 255)
             } else {
                 Color32::from_rgb(40, 80, 180)
             }
         }
-        FlagKind::Ok => visuals.weak_text_color(),
+        FlagKind::None => visuals.weak_text_color(),
     }
 }
 
@@ -351,7 +357,7 @@ pub fn table(
                 row.col(|ui| {
                     let mut t = RichText::new(r.class_name(label));
                     if label.is_some() && facts.annotation.is_some() && label != facts.annotation {
-                        t = t.color(flag_colour(FlagKind::ImageDisagrees, &visuals));
+                        t = t.color(flag_colour(FlagKind::OneNotAnnotation, &visuals));
                     }
                     cell(ui, t)
                 });
@@ -359,15 +365,15 @@ pub fn table(
             row.col(|ui| {
                 let colour = flag_colour(facts.flag, &visuals);
                 ui.add(
-                    egui::Label::new(RichText::new(facts.flag.label()).color(colour))
+                    egui::Label::new(RichText::new(flag_label(facts.flag)).color(colour))
                         .truncate()
                         .selectable(false),
                 )
-                .on_hover_text(facts.flag.tooltip());
+                .on_hover_text(flag_tooltip(facts.flag));
             });
             row.col(|ui| {
-                let t = if facts.challenger.is_some() {
-                    RichText::new(format!("{:.3}", facts.suspicion)).monospace()
+                let t = if let Some(s) = facts.suspicion {
+                    RichText::new(format!("{s:.3}")).monospace()
                 } else {
                     RichText::new("—").color(weak)
                 };

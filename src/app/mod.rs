@@ -140,7 +140,6 @@ pub struct AuditApp {
     pub grid: grid::Grid,
     pub inspector: inspector::InspectorState,
     pub confusion: confusion::Cache,
-    pub metrics: metrics_panel::Cache,
     pub thumbs: thumbnails::Thumbnails,
     /// Platform work for the shell.
     pub actions: Vec<Action>,
@@ -170,13 +169,13 @@ impl AuditApp {
             grid: grid::Grid::default(),
             inspector: inspector::InspectorState::default(),
             confusion: confusion::Cache::default(),
-            metrics: metrics_panel::Cache::default(),
             thumbs: thumbnails::Thumbnails::new(600, threads),
             actions: Vec::new(),
             frames: 0,
         }
     }
 
+    #[cfg(test)]
     pub fn is_running(&self) -> bool {
         self.job.is_some()
     }

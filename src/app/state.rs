@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use pairwise_audit::Params;
 use serde::{Deserialize, Serialize};
 
-use super::review::{LabelSource, Method};
 use pairwise_audit::Modality;
+use pairwise_audit::metrics::LabelSource;
 
 /// eframe storage key of `Persisted`.
 pub const STORAGE_KEY: &str = "pairwise-audit/state";
@@ -68,7 +68,7 @@ impl Default for Persisted {
             tab: Tab::Detail,
             show_side_panel: true,
             confusion_rows: LabelSource::Annotation,
-            confusion_cols: LabelSource::Predicted(Modality::Image, Method::Pairwise),
+            confusion_cols: LabelSource::Pairwise(Modality::Image),
             confusion_normalise: false,
             dark_mode: true,
         }

@@ -1,135 +1,28 @@
-//! UI tests in egui_kittest: no display, real widgets found by their labels.
+//! UI tests in egui_kittest: no display, real widgets found by their labels, the real engine
+//! on sample_data/.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use ndarray::Array2;
-use pairwise_audit::dataset::{ClassInfo, Item};
-use pairwise_audit::selection::PairRecord;
-use pairwise_audit::{Classification, Dataset, Modality, ModalityResult, Monitor, PairKey, Stage};
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::{Modality, Monitor, PairKey, Stage};
 
 use super::AuditApp;
 use super::commands::{Action, Command};
-use super::review::FlagKind;
-use super::state::Persisted;
-use super::worker::{JobError, Pipeline, Request};
+use super::review::{Results, flag_label};
+use super::state::{Persisted, Tab};
+use super::worker::{self, JobError, Pipeline, Request};
 
-const CLASSES: [&str; 3] = ["shirt", "pants", "shoes"];
-
-/// A small catalogue whose labels are fixed by formula, so each test knows the answer.
-pub fn fake_dataset(n: usize) -> Dataset {
-    let c = CLASSES.len();
-    let d = 6;
-    let items = (0..n)
-        .map(|i| Item {
-            id: format!("item{i:03}"),
-            description: format!("a {} number {i}", CLASSES[i % c]),
-            image: None,
-            label: if i % 10 == 9 { None } else { Some(i % c) },
-        })
-        .collect();
-    let classes = CLASSES
-        .iter()
-        .map(|name| ClassInfo {
-            name: name.to_string(),
-            prompt: format!("a photo of a {name}"),
-        })
-        .collect();
-    let class_embeddings = Array2::from_shape_fn((c, d), |(k, j)| if j == k { 1.0 } else { 0.1 });
-    let emb = |shift: usize| {
-        Array2::from_shape_fn((n, d), move |(i, j)| {
-            let label = (i + shift * usize::from(i % 4 == 0)) % c;
-            if j == label {
-                1.0
-            } else {
-                0.05 * ((i * 7 + j * 3) % 5) as f32
-            }
-        })
-    };
-    Dataset {
-        root: PathBuf::from("/fake/catalogue"),
-        items,
-        classes,
-        class_embeddings,
-        image_embeddings: Some(emb(1)),
-        text_embeddings: Some(emb(if n > 0 { 1 } else { 0 })),
-        warnings: Vec::new(),
-        missing_images: 0,
-        fingerprint: "fake".into(),
-    }
+fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
 }
 
-fn fake_result(ds: &Dataset, m: Modality) -> ModalityResult {
-    let x = ds.embeddings(m).unwrap();
-    let k = &ds.class_embeddings;
-    let n = ds.len();
-    let c = ds.num_classes();
-    let norm =
-        |v: ndarray::ArrayView1<f32>| v.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt();
-    let inv_norms: Vec<f64> = (0..n).map(|i| 1.0 / norm(x.row(i))).collect();
-    let scores = Array2::from_shape_fn((n, c), |(i, cl)| {
-        let dot: f64 = x
-            .row(i)
-            .iter()
-            .zip(k.row(cl))
-            .map(|(a, b)| *a as f64 * *b as f64)
-            .sum();
-        dot * inv_norms[i] / norm(k.row(cl))
-    });
-    let baseline: Vec<usize> = (0..n)
-        .map(|i| {
-            (0..c)
-                .max_by(|&a, &b| scores[[i, a]].total_cmp(&scores[[i, b]]).then(b.cmp(&a)))
-                .unwrap()
-        })
-        .collect();
-    let pairs = PairKey::all(c)
-        .into_iter()
-        .map(|pair| {
-            let ratios: Vec<f64> = (0..ds.dim())
-                .map(|j| 1.0 + ((j * 5 + pair.a + pair.b) % 7) as f64 / 10.0)
-                .collect();
-            let mut dims: Vec<u32> = (0..ds.dim() as u32).collect();
-            dims.sort_by(|&a, &b| {
-                ratios[b as usize]
-                    .total_cmp(&ratios[a as usize])
-                    .then(a.cmp(&b))
-            });
-            dims.truncate(3);
-            let dim_ratios = dims.iter().map(|&j| ratios[j as usize]).collect();
-            PairRecord {
-                pair,
-                candidates: [11, 9],
-                kept: [7, 5],
-                floor: 0.2,
-                margin: 0.01,
-                fallback: false,
-                dims,
-                dim_ratios,
-                ratios,
-            }
-        })
-        .collect();
-    ModalityResult {
-        modality: m,
-        inv_norms,
-        scores,
-        pairwise: baseline.clone(),
-        baseline,
-        floor: 0.2,
-        pairs,
-        pairwise_margin: vec![0.1; n],
-        permutations: vec![vec![1, 0, 2], vec![0, 1]],
-        timings: Vec::new(),
-    }
-}
-
-/// Loads `fake_dataset(n)`, taking at least `delay` (checking the stop flag every ms), or
-/// fails with `error` when given.
-pub fn fake_pipeline(n: usize, delay: Duration, error: Option<&'static str>) -> Pipeline {
+/// The real engine after `delay` of pretend loading that checks the stop flag every ms.
+fn slow_pipeline(delay: Duration) -> Pipeline {
+    let engine = worker::engine_pipeline();
     Arc::new(move |request: &Request, monitor: &Monitor| {
         monitor.begin(Stage::LoadItems, None, 100);
         let t = Instant::now();
@@ -138,19 +31,7 @@ pub fn fake_pipeline(n: usize, delay: Duration, error: Option<&'static str>) -> 
             monitor.advance(1);
             std::thread::sleep(Duration::from_millis(1));
         }
-        if let Some(e) = error {
-            return Err(JobError::Failed(e.to_string()));
-        }
-        let (ds, params) = match request {
-            Request::Open { params, .. } => (Arc::new(fake_dataset(n)), params.clone()),
-            Request::Rerun { dataset, params } => (dataset.clone(), params.clone()),
-        };
-        let classification = Classification {
-            params,
-            image: Some(fake_result(&ds, Modality::Image)),
-            text: Some(fake_result(&ds, Modality::Text)),
-        };
-        Ok((ds, classification))
+        engine(request, monitor)
     })
 }
 
@@ -163,193 +44,253 @@ fn harness(pipeline: Pipeline) -> Harness<'static, AuditApp> {
 
 /// Step frames until the run ends (bounded).
 fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while h.state().is_running() {
         assert!(
             Instant::now() < deadline,
-            "the run did not finish within 20 s"
+            "the run did not finish within 60 s"
         );
         h.step();
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(5));
     }
     // Settle the frame that received the results.
     h.run_steps(3);
 }
 
-fn opened(n: usize) -> Harness<'static, AuditApp> {
-    let mut h = harness(fake_pipeline(n, Duration::ZERO, None));
+fn open(h: &mut Harness<'_, AuditApp>, path: PathBuf) {
     let ctx = h.ctx.clone();
-    h.state_mut()
-        .apply(&ctx, Command::OpenDataset(PathBuf::from("/fake/catalogue")));
-    wait_for_run(&mut h);
-    h
+    h.state_mut().apply(&ctx, Command::OpenDataset(path));
+    wait_for_run(h);
+}
+
+/// The app on sample_data/, run finished.
+fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
+    let mut h = harness(worker::engine_pipeline());
+    open(&mut h, sample_dir());
+    let r = h
+        .state()
+        .results
+        .clone()
+        .expect("sample_data loads and classifies");
+    (h, r)
+}
+
+fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
+    h.state().grid.order().iter().map(|&i| i as usize).collect()
 }
 
 #[test]
-fn opening_a_dataset_fills_the_grid() {
-    let h = opened(30);
-    assert!(h.state().results.is_some());
-    h.get_by_label("showing 30 of 30");
-    assert!(
-        h.query_all_by_label_contains("item0").count() > 10,
-        "rows are drawn"
-    );
-    assert_eq!(
-        h.state().persisted.recent.first(),
-        Some(&PathBuf::from("/fake/catalogue"))
-    );
+fn opening_sample_data_fills_the_grid() {
+    let (h, r) = opened();
+    let n = r.len();
+    assert!(n > 1000);
+    h.get_by_label(&format!("showing {n} of {n}"));
+    // The first rows of the default order (most suspicious first) are on screen.
+    let first = &r.dataset.items[shown(&h)[0]].id;
+    h.get_by_label(first);
+    assert_eq!(h.state().persisted.recent.first(), Some(&sample_dir()));
 }
 
 #[test]
 fn sorting_by_suspicion_puts_the_most_suspicious_first_and_reverses() {
-    let mut h = opened(30);
+    let (mut h, r) = opened();
     h.get_by_label("Id").click();
     h.run_steps(2);
-    assert_eq!(h.state().grid.sort, super::grid::SortColumn::Id);
-    h.get_by_label("Id").click();
-    h.run_steps(2);
-    assert_eq!(
-        h.state().grid.order()[0],
-        29,
-        "reverse id order: item029 first"
-    );
+    let ids: Vec<&str> = shown(&h)
+        .iter()
+        .map(|&i| r.dataset.items[i].id.as_str())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] <= w[1]), "sorted by id");
     h.get_by_label("Suspicion").click();
     h.run_steps(2);
-    let r = h.state().results.clone().unwrap();
     let max = r
         .rows
         .iter()
-        .map(|row| row.suspicion)
+        .filter_map(|row| row.suspicion)
         .fold(f64::MIN, f64::max);
-    let first = h.state().grid.order()[0] as usize;
-    assert!(max > 0.0);
-    assert_eq!(r.rows[first].suspicion, max);
-    // Again: reversed, the least suspicious first.
+    let order = shown(&h);
+    assert_eq!(r.rows[order[0]].suspicion, Some(max));
+    // The most suspicious item's row is drawn at the top.
+    h.get_by_label(&r.dataset.items[order[0]].id);
+    let key = |i: usize| r.rows[i].suspicion.unwrap_or(f64::NEG_INFINITY);
+    assert!(order.windows(2).all(|w| key(w[0]) >= key(w[1])));
+    // Again: reversed.
     h.get_by_label("Suspicion").click();
     h.run_steps(2);
-    assert!(!h.state().grid.descending, "second click reverses");
-    let first = h.state().grid.order()[0] as usize;
-    let min = r
-        .rows
-        .iter()
-        .map(|row| row.suspicion)
-        .fold(f64::MAX, f64::min);
-    assert_eq!(r.rows[first].suspicion, min);
+    let order = shown(&h);
+    assert!(order.windows(2).all(|w| key(w[0]) <= key(w[1])));
 }
 
 #[test]
 fn filtering_by_flag_changes_count_and_rows() {
-    let mut h = opened(30);
-    let r = h.state().results.clone().unwrap();
-    let kind = FlagKind::BothDisagree;
-    let expected: Vec<usize> = (0..30).filter(|&i| r.rows[i].flag == kind).collect();
-    assert!(!expected.is_empty() && expected.len() < 30);
-    h.get_by_label(&format!("{} ({})", kind.label(), expected.len()))
+    let (mut h, r) = opened();
+    let n = r.len();
+    let kind = FlagKind::AgreeNotAnnotation;
+    let expected: Vec<usize> = (0..n).filter(|&i| r.rows[i].flag == kind).collect();
+    assert!(!expected.is_empty() && expected.len() < n);
+    h.get_by_label(&format!("{} ({})", flag_label(kind), expected.len()))
         .click();
     h.run_steps(2);
-    h.get_by_label(&format!("showing {} of 30", expected.len()));
-    let mut shown: Vec<usize> = h.state().grid.order().iter().map(|&i| i as usize).collect();
-    shown.sort();
-    assert_eq!(shown, expected);
+    h.get_by_label(&format!("showing {} of {n}", expected.len()));
+    let mut rows = shown(&h);
+    rows.sort();
+    assert_eq!(rows, expected);
+    // "all items" lifts the filter.
+    h.get_by_label(&format!("all items ({n})")).click();
+    h.run_steps(2);
+    h.get_by_label(&format!("showing {n} of {n}"));
 }
 
 #[test]
 fn search_filters_on_id_and_description() {
-    let mut h = opened(30);
+    let (mut h, r) = opened();
+    let expected = r.haystack.iter().filter(|t| t.contains("grinning")).count();
+    assert!(expected > 0);
     h.get_by_role(egui::accesskit::Role::TextInput).click();
     h.run();
     h.get_by_role(egui::accesskit::Role::TextInput)
-        .type_text("item01");
+        .type_text("Grinning");
     h.run_steps(2);
-    // item010 … item019
-    h.get_by_label("showing 10 of 30");
+    h.get_by_label(&format!("showing {expected} of {}", r.len()));
+    assert!(
+        shown(&h)
+            .iter()
+            .all(|&i| r.haystack[i].contains("grinning"))
+    );
 }
 
 #[test]
 fn clicking_a_row_shows_its_detail() {
-    let mut h = opened(30);
-    h.get_by_label("item004").click();
+    let (mut h, r) = opened();
+    let i = shown(&h)[2];
+    let item = &r.dataset.items[i];
+    h.get_by_label(&item.id).click();
     h.run_steps(2);
-    assert_eq!(h.state().selected, Some(4));
+    assert_eq!(h.state().selected, Some(i));
     h.get_by_label("Detail").click();
     h.run_steps(2);
-    // The description appears in full in the detail panel (and truncated in the grid).
-    assert!(h.query_all_by_label("a pants number 4").count() >= 2);
+    // The id as the heading (beside the grid cell), the full description, the charts and
+    // the tournament path of each modality.
+    assert_eq!(h.query_all_by_label(&item.id).count(), 2);
+    assert!(h.query_all_by_label(&item.description).count() >= 1);
     h.get_by_label("image: cosine to each class");
+    h.get_by_label("text: tournament path");
+    let path = super::engine_glue::trace(&r, i, Modality::Image).unwrap();
+    assert_eq!(path.len(), r.dataset.num_classes() - 1, "C − 1 matches");
+    let last = path.last().unwrap();
+    assert_eq!(Some(last.winner), r.rows[i].pairwise(Modality::Image));
+    let duel = format!(
+        "{} vs {}",
+        r.dataset.class_name(last.a),
+        r.dataset.class_name(last.b)
+    );
+    assert!(
+        h.query_all_by_label(&duel).count() >= 1,
+        "the final match is listed"
+    );
 }
 
 #[test]
 fn keyboard_moves_the_selection_through_the_current_order() {
-    let mut h = opened(30);
+    let (mut h, r) = opened();
+    let order = shown(&h);
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(2);
-    let order: Vec<usize> = h.state().grid.order().iter().map(|&i| i as usize).collect();
     assert_eq!(h.state().selected, Some(order[0]));
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(2);
     assert_eq!(h.state().selected, Some(order[1]));
+    h.key_press(egui::Key::PageDown);
+    h.run_steps(2);
+    let page = h.state().grid.page_rows;
+    assert!(page > 5);
+    assert_eq!(h.state().selected, Some(order[1 + page]));
     h.key_press(egui::Key::End);
-    h.run_steps(2);
-    assert_eq!(h.state().selected, Some(order[29]));
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(order[r.len() - 1]));
+    // The grid scrolled to the last row (its id shows in the grid and the detail heading).
+    assert_eq!(
+        h.query_all_by_label(&r.dataset.items[order[r.len() - 1]].id)
+            .count(),
+        2
+    );
     h.key_press(egui::Key::Home);
-    h.run_steps(2);
+    h.run_steps(3);
     assert_eq!(h.state().selected, Some(order[0]));
 }
 
 #[test]
 fn clicking_a_confusion_cell_filters_the_grid_to_that_cell() {
-    let mut h = opened(30);
+    let (mut h, r) = opened();
     h.get_by_label("Confusion").click();
     h.run_steps(2);
-    let r = h.state().results.clone().unwrap();
-    // Default: annotation rows × image (pairwise) columns. Pick the off-diagonal shirt→pants.
-    let cell_items: Vec<usize> = (0..30)
-        .filter(|&i| {
-            r.rows[i].annotation == Some(0) && r.rows[i].pairwise(Modality::Image) == Some(1)
-        })
-        .collect();
-    assert!(!cell_items.is_empty());
-    h.get_by_label(&format!("shirt × pants: {}", cell_items.len()))
+    // Default: annotation rows × image (pairwise) columns. Take the fullest off-diagonal cell.
+    let c = r.dataset.num_classes();
+    let cell = |a: usize, b: usize| -> Vec<usize> {
+        (0..r.len())
+            .filter(|&i| {
+                r.rows[i].annotation == Some(a) && r.rows[i].pairwise(Modality::Image) == Some(b)
+            })
+            .collect()
+    };
+    let (a, b) = (0..c)
+        .flat_map(|a| (0..c).map(move |b| (a, b)))
+        .filter(|(a, b)| a != b)
+        .max_by_key(|&(a, b)| cell(a, b).len())
+        .unwrap();
+    let expected = cell(a, b);
+    assert!(!expected.is_empty());
+    let (na, nb) = (r.dataset.class_name(a), r.dataset.class_name(b));
+    h.get_by_label(&format!("{na} × {nb}: {}", expected.len()))
         .click();
     h.run_steps(2);
-    let mut shown: Vec<usize> = h.state().grid.order().iter().map(|&i| i as usize).collect();
-    shown.sort();
-    assert_eq!(shown, cell_items);
-    h.get_by_label(&format!("showing {} of 30", cell_items.len()));
+    let mut rows = shown(&h);
+    rows.sort();
+    assert_eq!(rows, expected);
+    h.get_by_label(&format!("showing {} of {}", expected.len(), r.len()));
     // The chip names the filter; clicking it removes the filter.
-    let chip = "annotation = shirt × image (pairwise) = pants  ×";
-    h.get_by_label(chip).click();
+    let chip = format!("annotation = {na} × image (pairwise) = {nb}  ×");
+    h.get_by_label(&chip).click();
     h.run_steps(2);
-    h.get_by_label("showing 30 of 30");
-    assert!(h.query_by_label(chip).is_none());
+    h.get_by_label(&format!("showing {} of {}", r.len(), r.len()));
+    assert!(h.query_by_label(&chip).is_none());
 }
 
 #[test]
 fn the_inspector_shows_a_pair_and_a_dimension() {
-    let mut h = opened(30);
-    // item004: annotation pants, both modalities say shoes.
-    h.get_by_label("item004").click();
+    let (mut h, r) = opened();
+    // The most suspicious item: its annotation against its challenger.
+    let i = shown(&h)[0];
+    let (y, p) = (r.rows[i].annotation.unwrap(), r.rows[i].challenger.unwrap());
+    h.get_by_label(&r.dataset.items[i].id).click();
     h.run_steps(2);
-    h.get_by_label("Inspect pants vs shoes (image)").click();
+    let (ny, np) = (r.dataset.class_name(y), r.dataset.class_name(p));
+    h.get_by_label(&format!("Inspect {ny} vs {np} (image)"))
+        .click();
     h.run_steps(2);
-    assert_eq!(h.state().persisted.tab, super::state::Tab::Inspector);
-    assert_eq!(h.state().inspector.pair, Some(PairKey::new(1, 2)));
-    assert!(
-        h.query_all_by_label("kept 7").count() == 1 && h.query_all_by_label("kept 5").count() == 1
-    );
-    h.get_by_label("3 dimensions kept");
-    h.get_by_label_contains("d2 (").click();
+    assert_eq!(h.state().persisted.tab, Tab::Inspector);
+    let pair = PairKey::new(y, p);
+    assert_eq!(h.state().inspector.pair, Some(pair));
+    let rec =
+        &r.classification.get(Modality::Image).unwrap().pairs[pair.index(r.dataset.num_classes())];
+    h.get_by_label(&format!("kept {}", rec.kept[0]));
+    h.get_by_label(&format!("kept {}", rec.kept[1]));
+    h.get_by_label(&format!("{} dimensions kept", rec.dims.len()));
+    // The best dimension by cross ratio is the first of the top buttons.
+    let best = rec.dims[0] as usize;
+    h.get_by_label_contains(&format!("d{best} (")).click();
     h.run_steps(2);
-    assert_eq!(h.state().inspector.dim, Some(2));
-    h.get_by_label_contains("dimension 2: cross ratio");
+    assert_eq!(h.state().inspector.dim, Some(best));
+    h.get_by_label_contains(&format!("dimension {best}: cross ratio"));
+    h.get_by_label_contains("(selected, #1)");
 }
 
 #[test]
 fn cancel_stops_the_run_quickly_and_keeps_previous_results() {
-    let mut h = opened(30);
+    let (mut h, _) = opened();
     let before = h.state().results.as_ref().unwrap().generation;
     let ctx = h.ctx.clone();
-    h.state_mut().pipeline = fake_pipeline(30, Duration::from_secs(30), None);
+    h.state_mut().pipeline = slow_pipeline(Duration::from_secs(60));
     h.state_mut().apply(&ctx, Command::Rerun);
     h.run_steps(2);
     assert!(h.state().is_running());
@@ -368,27 +309,30 @@ fn cancel_stops_the_run_quickly_and_keeps_previous_results() {
         "old results stay"
     );
     assert!(h.state().last_run.as_deref().unwrap().contains("cancelled"));
-    h.get_by_label("showing 30 of 30");
+    let n = h.state().results.as_ref().unwrap().len();
+    h.get_by_label(&format!("showing {n} of {n}"));
 }
 
 #[test]
-fn a_failed_open_shows_the_sentence_and_the_app_keeps_running() {
-    let sentence = "/nowhere/items.csv: the file does not exist";
-    let mut h = harness(fake_pipeline(30, Duration::ZERO, Some(sentence)));
-    let ctx = h.ctx.clone();
-    h.state_mut()
-        .apply(&ctx, Command::OpenDataset(PathBuf::from("/nowhere")));
-    wait_for_run(&mut h);
-    h.get_by_label_contains(sentence);
+fn a_failed_open_shows_the_loaders_sentence_and_the_app_keeps_running() {
+    let mut h = harness(worker::engine_pipeline());
+    let missing = std::env::temp_dir().join("pairwise-audit-no-such-dataset");
+    open(&mut h, missing.clone());
+    let sentence = match pairwise_audit::Dataset::load(&missing) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a missing folder loaded"),
+    };
+    h.get_by_label_contains(&sentence);
     h.get_by_label("No dataset open");
-    h.get_by_label("Dismiss").click();
-    h.run_steps(2);
-    assert!(h.query_by_label_contains(sentence).is_none());
+    // The app still works: open the real one.
+    open(&mut h, sample_dir());
+    assert!(h.query_by_label_contains(&sentence).is_none());
+    assert!(h.state().results.is_some());
 }
 
 #[test]
 fn open_dataset_in_the_menu_asks_the_shell_for_a_folder() {
-    let mut h = harness(fake_pipeline(30, Duration::ZERO, None));
+    let mut h = harness(worker::engine_pipeline());
     h.get_by_label("File").click();
     h.run();
     h.get_by_label("Open dataset…").click();
@@ -397,29 +341,64 @@ fn open_dataset_in_the_menu_asks_the_shell_for_a_folder() {
 }
 
 #[test]
-fn settings_rerun_uses_the_edited_params() {
-    let mut h = opened(30);
+fn settings_rerun_uses_the_edited_params_and_keeps_the_selection() {
+    let (mut h, r) = opened();
+    let i = shown(&h)[0];
+    h.get_by_label(&r.dataset.items[i].id).click();
     h.get_by_label("Settings").click();
     h.run_steps(2);
-    h.state_mut().draft.k = 4;
+    h.state_mut().draft.k = 20;
     h.run_steps(2);
     h.get_by_label("Edited; not run yet.");
     h.get_by_label("Re-run").click();
     h.run_steps(1);
     wait_for_run(&mut h);
-    let r = h.state().results.clone().unwrap();
-    assert_eq!(r.classification.params.k, 4);
-    assert_eq!(h.state().persisted.params.k, 4);
-    assert_eq!(r.generation, 2);
+    let r2 = h.state().results.clone().unwrap();
+    assert_eq!(r2.classification.params.k, 20);
+    assert_eq!(
+        r2.classification.get(Modality::Image).unwrap().pairs[0]
+            .dims
+            .len(),
+        20
+    );
+    assert_eq!(h.state().persisted.params.k, 20);
+    assert_eq!(r2.generation, 2);
+    assert_eq!(
+        h.state().selected,
+        Some(i),
+        "same dataset: the selection stays"
+    );
 }
 
 #[test]
 fn metrics_show_the_f1_table() {
-    let mut h = opened(30);
+    let (mut h, r) = opened();
     h.get_by_label("Metrics").click();
     h.run_steps(2);
     h.get_by_label("Agreement of text and image labels");
-    // Identical image and text labels in the fixture: perfect agreement.
-    assert_eq!(h.query_all_by_label("1.000").count(), 6);
-    h.get_by_label_contains("Against the annotation (27 annotated items)");
+    for row in &r.metrics.agreement {
+        h.get_by_label(&row.method);
+        assert!(
+            h.query_all_by_label(&format!("{:.3}", row.scores.weighted_f1))
+                .count()
+                >= 1
+        );
+    }
+    let annotated = r.rows.iter().filter(|row| row.annotation.is_some()).count();
+    h.get_by_label(&format!(
+        "Against the annotation ({annotated} annotated items)"
+    ));
+    h.get_by_label("image pairwise");
+}
+
+#[test]
+fn thumbnails_arrive_for_the_rows_on_screen() {
+    let (mut h, r) = opened();
+    assert!(r.has_images);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.state().thumbs.ready() < 10 {
+        assert!(Instant::now() < deadline, "no thumbnails after 20 s");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

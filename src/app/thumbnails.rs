@@ -104,8 +104,18 @@ impl Thumbnails {
         self.shared.queue.lock().unwrap().pending.clear();
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Decoded textures in the cache.
+    #[cfg(test)]
+    pub fn ready(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|s| matches!(s.entry, Entry::Ready(_)))
+            .count()
     }
 
     /// Call once per frame before drawing: uploads finished decodes and evicts old textures.

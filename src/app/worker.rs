@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
+use pairwise_audit::audit::{Audit, HeadToHead};
 use pairwise_audit::dataset::LoadError;
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
@@ -41,11 +42,16 @@ pub enum JobError {
 }
 
 /// The work itself, swappable so that tests can run the UI against a scripted engine.
-pub type Pipeline = Arc<
-    dyn Fn(&Request, &Monitor) -> Result<(Arc<Dataset>, Classification), JobError> + Send + Sync,
->;
+pub type Pipeline = Arc<dyn Fn(&Request, &Monitor) -> Result<Run, JobError> + Send + Sync>;
 
-/// The real engine: `Dataset::load_with` then `classify`.
+/// What the pipeline hands back.
+pub struct Run {
+    pub dataset: Arc<Dataset>,
+    pub classification: Classification,
+    pub audit: Audit,
+}
+
+/// The real engine: `Dataset::load_with`, `classify`, then the audit with the default scorer.
 pub fn engine_pipeline() -> Pipeline {
     Arc::new(|request: &Request, monitor: &Monitor| {
         let (dataset, params) = match request {
@@ -60,7 +66,13 @@ pub fn engine_pipeline() -> Pipeline {
         };
         let classification =
             pairwise_audit::classify(&dataset, params, monitor).map_err(|_| JobError::Cancelled)?;
-        Ok((dataset, classification))
+        let audit = Audit::run(&dataset, &classification, &HeadToHead, monitor)
+            .map_err(|_| JobError::Cancelled)?;
+        Ok(Run {
+            dataset,
+            classification,
+            audit,
+        })
     })
 }
 
@@ -107,10 +119,11 @@ impl Job {
                         path,
                         error: JobError::Cancelled,
                     },
-                    Ok((dataset, classification)) => Outcome::Done(Box::new(review::build(
+                    Ok(run) => Outcome::Done(Box::new(review::build(
                         generation,
-                        dataset,
-                        Arc::new(classification),
+                        run.dataset,
+                        Arc::new(run.classification),
+                        run.audit,
                         started.elapsed(),
                     ))),
                     Err(error) => Outcome::Failed { path, error },
