@@ -51,12 +51,30 @@ impl Classification {
     }
 }
 
+/// Why `classify` stopped without a result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClassifyError {
+    /// The monitor's stop flag was set.
+    #[error("the run was cancelled")]
+    Cancelled,
+    /// `params.permutations` does not fit the number of classes (one sentence saying which
+    /// round and what was expected).
+    #[error("{0}")]
+    BadPermutations(String),
+}
+
+impl From<Cancelled> for ClassifyError {
+    fn from(_: Cancelled) -> ClassifyError {
+        ClassifyError::Cancelled
+    }
+}
+
 /// Classify every modality in `params.modalities` that `ds` has.
 pub fn classify(
     ds: &Dataset,
     params: &Params,
     monitor: &Monitor,
-) -> Result<Classification, Cancelled> {
+) -> Result<Classification, ClassifyError> {
     let _ = (ds, params, monitor);
     todo!("engine")
 }

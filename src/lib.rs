@@ -3,6 +3,7 @@
 //! compute the metrics. Nothing here knows about egui; the command line and the app are two
 //! front ends over the same calls.
 
+pub mod atomic_file;
 pub mod audit;
 pub mod baseline;
 pub mod classify;
@@ -15,13 +16,14 @@ pub mod moments;
 pub mod output;
 pub mod params;
 pub mod progress;
+pub mod review;
 pub mod scorers;
 pub mod selection;
 pub mod synth;
 pub mod tournament;
 pub mod types;
 
-pub use classify::{Classification, ModalityResult, classify};
+pub use classify::{Classification, ClassifyError, ModalityResult, classify};
 pub use dataset::Dataset;
 pub use error::DatasetError;
 pub use params::Params;

@@ -1,1 +1,0 @@
-//! Flags and suspicion scores for the existing annotations.
