@@ -28,7 +28,12 @@ pub fn auroc(score: &[f64], positive: &[bool]) -> Option<f64> {
         return None;
     }
     let ranks = mid_ranks(score);
-    let rank_sum: f64 = ranks.iter().zip(positive).filter(|(_, b)| **b).map(|(r, _)| r).sum();
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(positive)
+        .filter(|(_, b)| **b)
+        .map(|(r, _)| r)
+        .sum();
     Some((rank_sum - (p * (p + 1)) as f64 / 2.0) / (p as f64 * q as f64))
 }
 
@@ -116,7 +121,11 @@ pub fn precision_recall_at_k(score: &[f64], positive: &[bool], k: usize) -> Opti
 pub fn precision_recall_flagged(flagged: &[bool], positive: &[bool]) -> (Option<f64>, Option<f64>) {
     let nf = flagged.iter().filter(|&&b| b).count();
     let np = positive.iter().filter(|&&b| b).count();
-    let tp = flagged.iter().zip(positive).filter(|(f, p)| **f && **p).count() as f64;
+    let tp = flagged
+        .iter()
+        .zip(positive)
+        .filter(|(f, p)| **f && **p)
+        .count() as f64;
     (
         (nf > 0).then(|| tp / nf as f64),
         (np > 0).then(|| tp / np as f64),
@@ -241,11 +250,23 @@ fn read_truth_file(ds: &Dataset, path: &Path) -> Result<Vec<Option<ClassId>>, Ev
     let bad = |m: String| EvalError::Truth(format!("{}: {m}", path.display()));
     let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let headers = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
-    let (Some(id_col), Some(label_col)) = (col("id"), col("label")) else {
-        return Err(bad(format!("expected header `id,label`, found `{}`", headers.iter().collect::<Vec<_>>().join(","))));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
     };
-    let index: HashMap<&str, usize> = ds.items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i)).collect();
+    let (Some(id_col), Some(label_col)) = (col("id"), col("label")) else {
+        return Err(bad(format!(
+            "expected header `id,label`, found `{}`",
+            headers.iter().collect::<Vec<_>>().join(",")
+        )));
+    };
+    let index: HashMap<&str, usize> = ds
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.id.as_str(), i))
+        .collect();
     let mut truth = vec![None; ds.len()];
     for (row, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(e.to_string()))?;
@@ -258,9 +279,11 @@ fn read_truth_file(ds: &Dataset, path: &Path) -> Result<Vec<Option<ClassId>>, Ev
         if label.is_empty() {
             continue;
         }
-        let c = ds
-            .class_index(label)
-            .ok_or_else(|| bad(format!("row {line}: label `{label}` is not a class in classes.csv")))?;
+        let c = ds.class_index(label).ok_or_else(|| {
+            bad(format!(
+                "row {line}: label `{label}` is not a class in classes.csv"
+            ))
+        })?;
         truth[i] = Some(c);
     }
     Ok(truth)
@@ -276,6 +299,10 @@ pub enum EvalError {
     Truth(String),
     #[error("the catalogue has no item whose annotation differs from truth.csv and none to flip")]
     NoErrors,
+    #[error("unknown scorer `{0}`; available: {1}")]
+    UnknownScorer(String, String),
+    #[error("classifying the catalogue for the `{0}` scorer failed: {1}")]
+    Classify(String, String),
     #[error(transparent)]
     Score(#[from] ScoreError),
 }
@@ -283,7 +310,10 @@ pub enum EvalError {
 /// Where the known errors come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ErrorSource {
-    Injected { fraction: f64, mode: FlipMode },
+    Injected {
+        fraction: f64,
+        mode: FlipMode,
+    },
     /// The catalogue's annotations against its `truth.csv`.
     Truth,
 }
@@ -294,7 +324,9 @@ pub struct EvalConfig {
     /// Seeds `first_seed .. first_seed + seeds` (one run for a truth file).
     pub seeds: u64,
     pub first_seed: u64,
-    pub scorers: Vec<ScorerKind>,
+    /// Scorer names: any of `ScorerKind`, or any scorer of the audit registry (those that
+    /// need the zero-shot classification get one, computed once).
+    pub scorers: Vec<String>,
     pub params: ScorerParams,
     /// Empty: every modality present.
     pub modalities: Vec<Modality>,
@@ -309,7 +341,10 @@ impl Default for EvalConfig {
             },
             seeds: 5,
             first_seed: 0,
-            scorers: ScorerKind::ALL.to_vec(),
+            scorers: ScorerKind::ALL
+                .iter()
+                .map(|k| k.name().to_string())
+                .collect(),
             params: ScorerParams::default(),
             modalities: Vec::new(),
         }
@@ -333,7 +368,7 @@ pub struct RunMetrics {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScorerReport {
-    pub scorer: ScorerKind,
+    pub scorer: String,
     pub runs: Vec<RunMetrics>,
 }
 
@@ -344,6 +379,40 @@ pub struct EvalReport {
     pub modalities: Vec<Modality>,
     pub source: ErrorSource,
     pub scorers: Vec<ScorerReport>,
+}
+
+/// How one named scorer is run.
+enum Method {
+    Annotated(ScorerKind),
+    /// A scorer of the audit registry that reads the zero-shot classification.
+    Audit(Box<dyn crate::audit::Scorer>),
+}
+
+impl Method {
+    fn resolve(name: &str) -> Result<Method, EvalError> {
+        if let Some(kind) = ScorerKind::parse(name) {
+            return Ok(Method::Annotated(kind));
+        }
+        crate::audit::scorer_by_name(name)
+            .map(Method::Audit)
+            .ok_or_else(|| {
+                EvalError::UnknownScorer(name.to_string(), available_scorers().join(", "))
+            })
+    }
+}
+
+/// Every scorer name `evaluate` accepts.
+pub fn available_scorers() -> Vec<String> {
+    let mut names: Vec<String> = crate::audit::scorer_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for k in ScorerKind::ALL {
+        if !names.iter().any(|n| n == k.name()) {
+            names.push(k.name().to_string());
+        }
+    }
+    names
 }
 
 /// Mean and sample standard deviation of the values present (`None` if none are).
@@ -365,7 +434,7 @@ pub fn mean_sd(values: impl IntoIterator<Item = Option<f64>>) -> Option<(f64, f6
 pub fn evaluate(
     ds: &Dataset,
     config: &EvalConfig,
-    mut on_run: impl FnMut(ScorerKind, &RunMetrics),
+    mut on_run: impl FnMut(&str, &RunMetrics),
 ) -> Result<EvalReport, EvalError> {
     let inputs = Inputs::from_dataset(ds, &config.modalities);
     let annotations = ds.annotations();
@@ -373,7 +442,10 @@ pub fn evaluate(
     let runs: Vec<(u64, Vec<Option<ClassId>>, Vec<bool>)> = match &config.source {
         ErrorSource::Truth => {
             let truth = read_truth(ds)?.ok_or_else(|| {
-                EvalError::Truth(format!("{}: no truth.csv in the catalogue", ds.root.display()))
+                EvalError::Truth(format!(
+                    "{}: no truth.csv in the catalogue",
+                    ds.root.display()
+                ))
             })?;
             let wrong: Vec<bool> = annotations
                 .iter()
@@ -383,10 +455,18 @@ pub fn evaluate(
             vec![(0, annotations.clone(), wrong)]
         }
         ErrorSource::Injected { fraction, mode } => {
-            let sim = (*mode == FlipMode::Confusable).then(|| class_similarity(&inputs, &annotations));
+            let sim =
+                (*mode == FlipMode::Confusable).then(|| class_similarity(&inputs, &annotations));
             (config.first_seed..config.first_seed + config.seeds.max(1))
                 .map(|seed| {
-                    let f = inject_flips(&annotations, inputs.num_classes, *fraction, *mode, sim.as_ref(), seed)?;
+                    let f = inject_flips(
+                        &annotations,
+                        inputs.num_classes,
+                        *fraction,
+                        *mode,
+                        sim.as_ref(),
+                        seed,
+                    )?;
                     Ok((seed, f.labels, f.flipped))
                 })
                 .collect::<Result<_, EvalError>>()?
@@ -395,22 +475,71 @@ pub fn evaluate(
     if runs.iter().all(|(_, _, wrong)| !wrong.iter().any(|&w| w)) {
         return Err(EvalError::NoErrors);
     }
+    let methods: Vec<Method> = config
+        .scorers
+        .iter()
+        .map(|name| Method::resolve(name))
+        .collect::<Result<_, _>>()?;
+    // The zero-shot classification does not depend on the annotations: one for all runs.
+    let classification = if methods.iter().any(|m| matches!(m, Method::Audit(_))) {
+        let params = crate::Params {
+            modalities: inputs.views.iter().map(|(m, _)| *m).collect(),
+            ..crate::Params::default()
+        };
+        let name = config
+            .scorers
+            .iter()
+            .find(|n| ScorerKind::parse(n).is_none())
+            .cloned()
+            .unwrap_or_default();
+        Some(
+            crate::classify(ds, &params, &crate::Monitor::new())
+                .map_err(|e| EvalError::Classify(name, e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let mut reports: Vec<ScorerReport> = config
         .scorers
         .iter()
-        .map(|&s| ScorerReport { scorer: s, runs: Vec::new() })
+        .map(|s| ScorerReport {
+            scorer: s.clone(),
+            runs: Vec::new(),
+        })
         .collect();
     for (seed, labels, wrong) in &runs {
         // Only annotated items can be wrong; unannotated ones are left out of every metric.
         let keep: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
         let positive: Vec<bool> = keep.iter().map(|&i| wrong[i]).collect();
         let errors = positive.iter().filter(|&&b| b).count();
-        for report in &mut reports {
+        for (report, method) in reports.iter_mut().zip(&methods) {
             let start = Instant::now();
-            let s = scorers::score(report.scorer, &inputs, labels, &config.params)?;
+            let (score, flagged): (Vec<f64>, Vec<bool>) = match method {
+                Method::Annotated(kind) => {
+                    let s = scorers::score(*kind, &inputs, labels, &config.params)?;
+                    keep.iter().map(|&i| (s.score[i], s.flagged(i))).unzip()
+                }
+                Method::Audit(scorer) => {
+                    let cls = classification.as_ref().expect("classified above");
+                    let monitor = crate::Monitor::new();
+                    let set = scorer
+                        .score(&crate::audit::ScoreInput {
+                            ds,
+                            cls,
+                            annotations: labels,
+                            monitor: &monitor,
+                        })
+                        .map_err(ScoreError::from)?;
+                    // A margin-type score: positive means the challenger wins.
+                    keep.iter()
+                        .map(|&i| {
+                            set.score(i)
+                                .map_or((f64::NEG_INFINITY, false), |v| (v, v > 0.0))
+                        })
+                        .unzip()
+                }
+            };
             let seconds = start.elapsed().as_secs_f64();
-            let score: Vec<f64> = keep.iter().map(|&i| s.score[i]).collect();
-            let flagged: Vec<bool> = keep.iter().map(|&i| s.flagged(i)).collect();
             let at_k = precision_recall_at_k(&score, &positive, errors);
             let (pf, rf) = precision_recall_flagged(&flagged, &positive);
             let m = RunMetrics {
@@ -425,7 +554,7 @@ pub fn evaluate(
                 recall_flagged: rf,
                 seconds,
             };
-            on_run(report.scorer, &m);
+            on_run(&report.scorer, &m);
             report.runs.push(m);
         }
     }
@@ -466,7 +595,8 @@ mod tests {
     #[test]
     fn precision_at_k_splits_a_straddling_tie() {
         // Top 2 of [0.9(+), 0.5(+), 0.5(−), 0.5(−)]: 1 + ⅓ expected positives.
-        let (p, r) = precision_recall_at_k(&[0.9, 0.5, 0.5, 0.5], &[true, true, false, false], 2).unwrap();
+        let (p, r) =
+            precision_recall_at_k(&[0.9, 0.5, 0.5, 0.5], &[true, true, false, false], 2).unwrap();
         assert!((p - (4.0 / 3.0) / 2.0).abs() < 1e-12);
         assert!((r - (4.0 / 3.0) / 2.0).abs() < 1e-12);
         let (p, r) = precision_recall_at_k(&[0.1, 0.9, 0.3], &[false, true, true], 1).unwrap();
@@ -475,30 +605,38 @@ mod tests {
 
     #[test]
     fn flagged_precision_and_recall() {
-        let (p, r) = precision_recall_flagged(&[true, true, false, false], &[true, false, true, false]);
+        let (p, r) =
+            precision_recall_flagged(&[true, true, false, false], &[true, false, true, false]);
         assert_eq!((p, r), (Some(0.5), Some(0.5)));
-        assert_eq!(precision_recall_flagged(&[false; 2], &[true, false]).0, None);
+        assert_eq!(
+            precision_recall_flagged(&[false; 2], &[true, false]).0,
+            None
+        );
     }
 
     #[test]
     fn flips_are_exact_in_number_reproducible_and_always_change_the_label() {
-        let labels: Vec<Option<ClassId>> = (0..1000).map(|i| if i % 10 == 9 { None } else { Some(i % 4) }).collect();
+        let labels: Vec<Option<ClassId>> = (0..1000)
+            .map(|i| if i % 10 == 9 { None } else { Some(i % 4) })
+            .collect();
         let a = inject_flips(&labels, 4, 0.1, FlipMode::Uniform, None, 3).unwrap();
         let b = inject_flips(&labels, 4, 0.1, FlipMode::Uniform, None, 3).unwrap();
         let c = inject_flips(&labels, 4, 0.1, FlipMode::Uniform, None, 4).unwrap();
         assert_eq!(a, b);
         assert_ne!(a.flipped, c.flipped);
         assert_eq!(a.flipped.iter().filter(|&&f| f).count(), 90);
-        for i in 0..labels.len() {
+        for (i, label) in labels.iter().enumerate() {
             if a.flipped[i] {
-                assert!(labels[i].is_some() && a.labels[i] != labels[i] && a.labels[i].unwrap() < 4);
+                assert!(label.is_some() && a.labels[i] != *label && a.labels[i].unwrap() < 4);
             } else {
-                assert_eq!(a.labels[i], labels[i]);
+                assert_eq!(a.labels[i], *label);
             }
         }
         // Every other class is reachable.
-        let targets: std::collections::HashSet<_> =
-            (0..labels.len()).filter(|&i| a.flipped[i] && labels[i] == Some(0)).map(|i| a.labels[i]).collect();
+        let targets: std::collections::HashSet<_> = (0..labels.len())
+            .filter(|&i| a.flipped[i] && labels[i] == Some(0))
+            .map(|i| a.labels[i])
+            .collect();
         assert_eq!(targets.len(), 3);
     }
 
@@ -512,7 +650,10 @@ mod tests {
             let want = [2, 2, 0][labels[i].unwrap()];
             assert_eq!(f.labels[i], Some(want));
         }
-        assert!(matches!(inject_flips(&labels, 3, 1.5, FlipMode::Uniform, None, 0), Err(EvalError::Fraction(_))));
+        assert!(matches!(
+            inject_flips(&labels, 3, 1.5, FlipMode::Uniform, None, 0),
+            Err(EvalError::Fraction(_))
+        ));
     }
 
     #[test]

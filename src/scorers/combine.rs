@@ -12,7 +12,7 @@
 //! at the combined one. The challenger is that of the scorer contributing most to the item.
 
 use super::{Inputs, Part, ScorerKind, ScorerParams, Suspicion, knn, whitened};
-use crate::ClassId;
+use crate::{Cancelled, ClassId, Monitor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Calibration {
@@ -21,13 +21,25 @@ pub enum Calibration {
 }
 
 /// The default ranking: whitened prototypes and the neighbour vote, every modality.
-pub fn combined(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
-    let members = [whitened::score(inputs, labels, params), knn::score(inputs, labels, params)];
-    combine(&members, labels, Calibration::ZScore)
+pub fn combined(
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    monitor: &Monitor,
+) -> Result<Suspicion, Cancelled> {
+    let members = [
+        whitened::score(inputs, labels, params),
+        knn::score(inputs, labels, params, monitor)?,
+    ];
+    Ok(combine(&members, labels, Calibration::ZScore))
 }
 
 /// Combine already computed scorers part by part (see the module docs).
-pub fn combine(members: &[Suspicion], labels: &[Option<ClassId>], calibration: Calibration) -> Suspicion {
+pub fn combine(
+    members: &[Suspicion],
+    labels: &[Option<ClassId>],
+    calibration: Calibration,
+) -> Suspicion {
     let n = labels.len();
     let annotated: Vec<usize> = (0..n).filter(|&i| labels[i].is_some()).collect();
     let mut score = vec![0.0; n];
@@ -40,7 +52,13 @@ pub fn combine(members: &[Suspicion], labels: &[Option<ClassId>], calibration: C
         for p in &s.parts {
             let cal = Calibrator::fit(&p.values, &annotated, calibration);
             let values: Vec<f64> = (0..n)
-                .map(|i| if labels[i].is_some() { cal.apply(p.values[i]) } else { 0.0 })
+                .map(|i| {
+                    if labels[i].is_some() {
+                        cal.apply(p.values[i])
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             threshold += cal.apply(per_part_threshold);
             for i in 0..n {

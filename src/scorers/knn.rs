@@ -10,7 +10,7 @@ use ndarray::{Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
 use super::{Inputs, Neighbours, Part, ScorerKind, ScorerParams, Suspicion};
-use crate::{ClassId, Modality};
+use crate::{Cancelled, ClassId, Modality, Monitor, Stage};
 
 const ROW_BLOCK: usize = 256;
 const COL_TILE: usize = 4096;
@@ -18,17 +18,27 @@ const COL_TILE: usize = 4096;
 /// The `k` most cosine-similar other items of every row of the unit-row matrix `x`, best first;
 /// ties go to the lower index. `k` is clamped to `n − 1`.
 pub fn neighbours(x: ArrayView2<f32>, k: usize, modality: Modality) -> Neighbours {
+    neighbours_with(x, k, modality, &Monitor::new()).expect("nobody can cancel a private monitor")
+}
+
+/// `neighbours`, advancing `monitor` by the rows done and stopping when it is cancelled.
+pub fn neighbours_with(
+    x: ArrayView2<f32>,
+    k: usize,
+    modality: Modality,
+    monitor: &Monitor,
+) -> Result<Neighbours, Cancelled> {
     let n = x.nrows();
     let k = k.min(n.saturating_sub(1));
     let mut indices = Array2::<u32>::zeros((n, k));
     let mut sims = Array2::<f32>::zeros((n, k));
     if k == 0 {
-        return Neighbours {
+        return Ok(Neighbours {
             modality,
             k,
             indices,
             similarities: sims,
-        };
+        });
     }
     indices
         .axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
@@ -36,6 +46,9 @@ pub fn neighbours(x: ArrayView2<f32>, k: usize, modality: Modality) -> Neighbour
         .zip(sims.axis_chunks_iter_mut(Axis(0), ROW_BLOCK))
         .enumerate()
         .for_each(|(b, (mut idx_block, mut sim_block))| {
+            if monitor.is_cancelled() {
+                return;
+            }
             let r0 = b * ROW_BLOCK;
             let rows = x.slice(s![r0..r0 + idx_block.nrows(), ..]);
             // Per row: the current best k as (similarity, index), sorted best first.
@@ -68,25 +81,43 @@ pub fn neighbours(x: ArrayView2<f32>, k: usize, modality: Modality) -> Neighbour
                     sim_block[[r, j]] = sim;
                 }
             }
+            monitor.advance(idx_block.nrows() as u64);
         });
-    Neighbours {
+    monitor.check()?;
+    Ok(Neighbours {
         modality,
         k,
         indices,
         similarities: sims,
-    }
+    })
 }
 
 /// Share of an item's annotated neighbours that carry another annotation, summed over the
 /// modalities (so 0 ..= number of modalities); the challenger is the other class with the most
 /// votes over all modalities. Flagged above half the modalities' worth (a majority disagrees).
-pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
-    let nbs: Vec<Neighbours> = inputs
-        .views
-        .iter()
-        .map(|(m, x)| neighbours(x.view(), params.knn_k, *m))
-        .collect();
-    vote(nbs, labels, inputs.num_classes)
+pub fn score(
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    monitor: &Monitor,
+) -> Result<Suspicion, Cancelled> {
+    let mut nbs = Vec::new();
+    for (m, x) in &inputs.views {
+        monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
+        nbs.push(neighbours_with(x.view(), params.knn_k, *m, monitor)?);
+    }
+    let mut s = vote(nbs, labels, inputs.num_classes);
+    // Items whose neighbours all agree have no challenger from the vote; name the strongest
+    // other prototype so that every annotated item has one.
+    if (0..labels.len()).any(|i| labels[i].is_some() && s.challenger[i].is_none()) {
+        let fallback = super::prototype::score(inputs, labels, params);
+        for i in 0..labels.len() {
+            if s.challenger[i].is_none() {
+                s.challenger[i] = fallback.challenger[i];
+            }
+        }
+    }
+    Ok(s)
 }
 
 /// The vote over precomputed neighbours (so that evaluation can reuse one search).
@@ -126,12 +157,13 @@ pub fn vote(nbs: Vec<Neighbours>, labels: &[Option<ClassId>], num_classes: usize
             }
             score[i] += p.values[i];
         }
-        challenger[i] = (0..num_classes)
-            .filter(|&c| c != y && votes[c] > 0.0)
-            .fold(None, |best: Option<usize>, c| match best {
+        challenger[i] = (0..num_classes).filter(|&c| c != y && votes[c] > 0.0).fold(
+            None,
+            |best: Option<usize>, c| match best {
                 Some(b) if votes[b] >= votes[c] => Some(b),
                 _ => Some(c),
-            });
+            },
+        );
     }
     Suspicion {
         scorer: ScorerKind::Knn,

@@ -11,6 +11,7 @@ pub mod knn;
 pub mod linalg;
 pub mod pairwise_proto;
 pub mod prototype;
+pub mod registered;
 pub mod whitened;
 pub mod zeroshot;
 
@@ -18,7 +19,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{ClassId, Dataset, Modality};
+use crate::{Cancelled, ClassId, Dataset, Modality, Monitor};
 
 /// The scorers this module offers. `Combined` is the default ranking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,7 +169,11 @@ pub fn unit_rows(x: ArrayView2<f32>) -> Array2<f32> {
     out.axis_iter_mut(Axis(0))
         .into_par_iter()
         .for_each(|mut row| {
-            let norm = row.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
+            let norm = row
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum::<f64>()
+                .sqrt();
             if norm > 0.0 {
                 let inv = (1.0 / norm) as f32;
                 row.mapv_inplace(|v| v * inv);
@@ -271,8 +276,8 @@ pub enum ScoreError {
         label: ClassId,
         classes: usize,
     },
-    #[error("the {0} scorer needs at least {1} annotated items, found {2}")]
-    TooFewAnnotated(&'static str, usize, usize),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
 }
 
 /// Check what every scorer assumes about its inputs.
@@ -305,14 +310,26 @@ pub fn score(
     labels: &[Option<ClassId>],
     params: &ScorerParams,
 ) -> Result<Suspicion, ScoreError> {
+    score_with(kind, inputs, labels, params, &Monitor::new())
+}
+
+/// `score`, reporting progress to and stopping on `monitor` (only the neighbour search runs
+/// long enough to need it).
+pub fn score_with(
+    kind: ScorerKind,
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    monitor: &Monitor,
+) -> Result<Suspicion, ScoreError> {
     validate(inputs, labels)?;
     Ok(match kind {
         ScorerKind::ZeroShot => zeroshot::score(inputs, labels),
         ScorerKind::Prototype => prototype::score(inputs, labels, params),
         ScorerKind::PairwisePrototype => pairwise_proto::score(inputs, labels, params),
         ScorerKind::Whitened => whitened::score(inputs, labels, params),
-        ScorerKind::Knn => knn::score(inputs, labels, params),
-        ScorerKind::Combined => combine::combined(inputs, labels, params),
+        ScorerKind::Knn => knn::score(inputs, labels, params, monitor)?,
+        ScorerKind::Combined => combine::combined(inputs, labels, params, monitor)?,
     })
 }
 

@@ -16,7 +16,12 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
     let margins = inputs
         .views
         .iter()
-        .map(|(m, x)| (*m, margins(x.view(), labels, inputs.num_classes, params.pair_dims)))
+        .map(|(m, x)| {
+            (
+                *m,
+                margins(x.view(), labels, inputs.num_classes, params.pair_dims),
+            )
+        })
         .collect();
     from_class_margins(ScorerKind::PairwisePrototype, labels, margins, 0.0)
 }
@@ -33,31 +38,52 @@ pub fn cross_ratio(mean_a: f64, var_a: f64, mean_b: f64, var_b: f64) -> f64 {
 
 /// The top `k` dimensions of every class pair (in `PairKey::index` order), best first; ties go
 /// to the lower dimension.
-pub fn pair_dimensions(x: ArrayView2<f32>, labels: &[Option<ClassId>], num_classes: usize, k: usize) -> Vec<Vec<usize>> {
+pub fn pair_dimensions(
+    x: ArrayView2<f32>,
+    labels: &[Option<ClassId>],
+    num_classes: usize,
+    k: usize,
+) -> Vec<Vec<usize>> {
     let d = x.ncols();
     let (sums, counts) = class_sums(x, labels, None, num_classes);
     let mut sq = Array2::<f64>::zeros((num_classes, d));
     for (i, row) in x.axis_iter(Axis(0)).enumerate() {
         if let Some(y) = labels[i] {
-            Zip::from(sq.row_mut(y)).and(row).for_each(|a, &v| *a += (v as f64) * (v as f64));
+            Zip::from(sq.row_mut(y))
+                .and(row)
+                .for_each(|a, &v| *a += (v as f64) * (v as f64));
         }
     }
     let mean = |c: usize, j: usize| sums[[c, j]] / counts[c].max(1) as f64;
-    let var = |c: usize, j: usize| (sq[[c, j]] / counts[c].max(1) as f64 - mean(c, j).powi(2)).max(0.0);
+    let var =
+        |c: usize, j: usize| (sq[[c, j]] / counts[c].max(1) as f64 - mean(c, j).powi(2)).max(0.0);
     PairKey::all(num_classes)
         .into_iter()
         .map(|p| {
             let mut dims: Vec<(f64, usize)> = (0..d)
-                .map(|j| (cross_ratio(mean(p.a, j), var(p.a, j), mean(p.b, j), var(p.b, j)), j))
+                .map(|j| {
+                    (
+                        cross_ratio(mean(p.a, j), var(p.a, j), mean(p.b, j), var(p.b, j)),
+                        j,
+                    )
+                })
                 .collect();
             dims.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-            dims.into_iter().take(k.clamp(1, d)).map(|(_, j)| j).collect()
+            dims.into_iter()
+                .take(k.clamp(1, d))
+                .map(|(_, j)| j)
+                .collect()
         })
         .collect()
 }
 
 /// `n × C` head-to-head margins against leave-one-out prototypes (0 on own columns).
-pub fn margins(x: ArrayView2<f32>, labels: &[Option<ClassId>], num_classes: usize, k: usize) -> Array2<f64> {
+pub fn margins(
+    x: ArrayView2<f32>,
+    labels: &[Option<ClassId>],
+    num_classes: usize,
+    k: usize,
+) -> Array2<f64> {
     let dims = pair_dimensions(x, labels, num_classes, k);
     let (sums, counts) = class_sums(x, labels, None, num_classes);
     // ‖S_c,D‖² for each pair's D and each side.
@@ -87,7 +113,11 @@ pub fn margins(x: ArrayView2<f32>, labels: &[Option<ClassId>], num_classes: usiz
                 xx += v * v;
             }
             let cos = |dot: f64, nsq: f64| {
-                if nsq > 1e-18 && xx > 0.0 { dot / (nsq.sqrt() * xx.sqrt()) } else { 0.0 }
+                if nsq > 1e-18 && xx > 0.0 {
+                    dot / (nsq.sqrt() * xx.sqrt())
+                } else {
+                    0.0
+                }
             };
             let cos_c = cos(xs_c, norms[pi][side_c]);
             let cos_y = if counts[y] > 1 {
@@ -135,7 +165,12 @@ mod tests {
         let full = super::super::prototype::margins(x.view(), &labels, None, 2);
         for i in 0..4 {
             let c = 1 - labels[i].unwrap();
-            assert!((m[[i, c]] - full[[i, c]]).abs() < 1e-5, "item {i}: {} vs {}", m[[i, c]], full[[i, c]]);
+            assert!(
+                (m[[i, c]] - full[[i, c]]).abs() < 1e-5,
+                "item {i}: {} vs {}",
+                m[[i, c]],
+                full[[i, c]]
+            );
         }
     }
 }

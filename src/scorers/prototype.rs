@@ -121,7 +121,11 @@ mod tests {
 
     #[test]
     fn trimming_drops_the_most_suspicious_annotated_items() {
-        let keep = keep_mask(&[0.5, 2.0, 9.0, 1.0], &[Some(0), Some(0), None, Some(1)], 0.34);
+        let keep = keep_mask(
+            &[0.5, 2.0, 9.0, 1.0],
+            &[Some(0), Some(0), None, Some(1)],
+            0.34,
+        );
         assert_eq!(keep, vec![true, false, true, true]);
     }
 }

@@ -37,7 +37,12 @@ fn pass(
     let margins = inputs
         .views
         .iter()
-        .map(|(m, x)| (*m, margins(x.view(), labels, keep, inputs.num_classes, params)))
+        .map(|(m, x)| {
+            (
+                *m,
+                margins(x.view(), labels, keep, inputs.num_classes, params),
+            )
+        })
         .collect();
     from_class_margins(ScorerKind::Whitened, labels, margins, 0.0)
 }
@@ -166,7 +171,15 @@ mod tests {
             [0.2, 1.0, 0.4],
             [0.1, 0.9, 0.1]
         ];
-        let labels = [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1), Some(0)];
+        let labels = [
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(0),
+        ];
         let params = ScorerParams {
             shrinkage: 0.3,
             ..ScorerParams::default()
@@ -180,7 +193,8 @@ mod tests {
         let own_mean = (&sums.row(0) - &xf.row(i)) / (counts[0] - 1) as f64;
         let d_own = (&xf.row(i) - &own_mean).insert_axis(Axis(0));
         let d_other = (&xf.row(i) - &means.row(1)).insert_axis(Axis(0));
-        let want = mahalanobis_sq(&linv, d_own.view())[0] - mahalanobis_sq(&linv, d_other.view())[0];
+        let want =
+            mahalanobis_sq(&linv, d_own.view())[0] - mahalanobis_sq(&linv, d_other.view())[0];
         assert!((m[[i, 1]] - want).abs() < 1e-4, "{} vs {want}", m[[i, 1]]);
         assert!(m[[i, 1]] > 0.0, "item 6 sits with class 1");
         assert!(m[[0, 1]] < 0.0, "item 0 sits with its own class");
