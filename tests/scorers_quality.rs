@@ -30,7 +30,9 @@ fn catalogue(seed: u64) -> (Inputs, Vec<Option<ClassId>>) {
     };
     let image = view(&mut rng, SPREAD);
     let text = view(&mut rng, SPREAD * 1.1);
-    let prompts = Array2::from_shape_fn((C, D), |(c, j)| centres[[c, j]] + PROMPT_NOISE * unit.sample(&mut rng));
+    let prompts = Array2::from_shape_fn((C, D), |(c, j)| {
+        centres[[c, j]] + PROMPT_NOISE * unit.sample(&mut rng)
+    });
     let inputs = Inputs {
         views: vec![
             (Modality::Image, unit_rows(image.view())),
@@ -42,7 +44,12 @@ fn catalogue(seed: u64) -> (Inputs, Vec<Option<ClassId>>) {
     (inputs, labels)
 }
 
-fn quality(kind: ScorerKind, inputs: &Inputs, labels: &[Option<ClassId>], wrong: &[bool]) -> (f64, f64) {
+fn quality(
+    kind: ScorerKind,
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    wrong: &[bool],
+) -> (f64, f64) {
     let s = scorers::score(kind, inputs, labels, &ScorerParams::default()).unwrap();
     let k = wrong.iter().filter(|&&w| w).count();
     let a = auroc(&s.score, wrong).unwrap();
@@ -64,7 +71,10 @@ fn annotation_aware_scorers_beat_the_zero_shot_margin() {
             ScorerKind::Combined,
         ] {
             let (a, p) = quality(kind, &inputs, &f.labels, &f.flipped);
-            assert!(a > zs_auc + 0.05, "{kind} AUROC {a:.3} vs zero-shot {zs_auc:.3}");
+            assert!(
+                a > zs_auc + 0.05,
+                "{kind} AUROC {a:.3} vs zero-shot {zs_auc:.3}"
+            );
             assert!(p > zs_p + 0.1, "{kind} P@k {p:.3} vs zero-shot {zs_p:.3}");
         }
         let (a, p) = quality(ScorerKind::Combined, &inputs, &f.labels, &f.flipped);
@@ -76,26 +86,51 @@ fn annotation_aware_scorers_beat_the_zero_shot_margin() {
 fn challengers_point_back_to_the_true_class() {
     let (inputs, clean) = catalogue(5);
     let f = inject_flips(&clean, C, 0.1, FlipMode::Uniform, None, 5).unwrap();
-    let s = scorers::score(ScorerKind::Combined, &inputs, &f.labels, &ScorerParams::default()).unwrap();
+    let s = scorers::score(
+        ScorerKind::Combined,
+        &inputs,
+        &f.labels,
+        &ScorerParams::default(),
+    )
+    .unwrap();
     let flipped: Vec<usize> = (0..N).filter(|&i| f.flipped[i]).collect();
-    let recovered = flipped.iter().filter(|&&i| s.challenger[i] == clean[i]).count();
-    assert!(recovered as f64 > 0.85 * flipped.len() as f64, "{recovered} of {}", flipped.len());
+    let recovered = flipped
+        .iter()
+        .filter(|&&i| s.challenger[i] == clean[i])
+        .count();
+    assert!(
+        recovered as f64 > 0.85 * flipped.len() as f64,
+        "{recovered} of {}",
+        flipped.len()
+    );
     // The explanation names the parts and carries the neighbours of both views.
     let e = s.explain(flipped[0]);
     let names: Vec<&str> = e.contributions.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["whitened/image", "whitened/text", "knn/image", "knn/text"]);
+    assert_eq!(
+        names,
+        ["whitened/image", "whitened/text", "knn/image", "knn/text"]
+    );
     let total: f64 = e.contributions.iter().map(|(_, v)| v).sum();
     assert!((total - e.score).abs() < 1e-9);
     assert_eq!(e.neighbours.len(), 2);
     assert_eq!(e.neighbours[0].1.len(), ScorerParams::default().knn_k);
-    assert!(!e.neighbours[0].1.contains(&(flipped[0] as u32)), "an item is not its own neighbour");
+    assert!(
+        !e.neighbours[0].1.contains(&(flipped[0] as u32)),
+        "an item is not its own neighbour"
+    );
 }
 
 /// One wrong annotation among clean ones: ranked first, flagged, and its true class named;
 /// no clean item is flagged. (`prototype::tests` checks the leave-one-out arithmetic itself.)
 #[test]
 fn a_lone_wrong_member_is_caught_by_leave_one_out() {
-    let x = ndarray::array![[1.0f32, 0.0], [0.98, 0.2], [0.0, 1.0], [0.1, 0.99], [0.99, 0.1]];
+    let x = ndarray::array![
+        [1.0f32, 0.0],
+        [0.98, 0.2],
+        [0.0, 1.0],
+        [0.1, 0.99],
+        [0.99, 0.1]
+    ];
     // Item 4 sits with class 0 but is annotated 1.
     let labels = [Some(0), Some(0), Some(1), Some(1), Some(1)];
     let inputs = Inputs {
@@ -103,7 +138,13 @@ fn a_lone_wrong_member_is_caught_by_leave_one_out() {
         class_embeddings: ndarray::array![[1.0f32, 0.0], [0.0, 1.0]],
         num_classes: 2,
     };
-    let s = scorers::score(ScorerKind::Prototype, &inputs, &labels, &ScorerParams::default()).unwrap();
+    let s = scorers::score(
+        ScorerKind::Prototype,
+        &inputs,
+        &labels,
+        &ScorerParams::default(),
+    )
+    .unwrap();
     assert_eq!(s.ranking()[0], 4);
     assert!(s.flagged(4) && s.challenger[4] == Some(0));
     assert!((0..4).all(|i| !s.flagged(i)));
@@ -112,13 +153,30 @@ fn a_lone_wrong_member_is_caught_by_leave_one_out() {
 #[test]
 fn trimming_keeps_quality_when_many_labels_are_wrong() {
     let (inputs, clean) = catalogue(9);
-    let f = inject_flips(&clean, C, 0.3, FlipMode::Confusable, Some(&sim(&inputs, &clean)), 9).unwrap();
-    let plain = scorers::score(ScorerKind::Prototype, &inputs, &f.labels, &ScorerParams::default()).unwrap();
+    let f = inject_flips(
+        &clean,
+        C,
+        0.3,
+        FlipMode::Confusable,
+        Some(&sim(&inputs, &clean)),
+        9,
+    )
+    .unwrap();
+    let plain = scorers::score(
+        ScorerKind::Prototype,
+        &inputs,
+        &f.labels,
+        &ScorerParams::default(),
+    )
+    .unwrap();
     let trimmed = scorers::score(
         ScorerKind::Prototype,
         &inputs,
         &f.labels,
-        &ScorerParams { trim: 0.3, ..ScorerParams::default() },
+        &ScorerParams {
+            trim: 0.3,
+            ..ScorerParams::default()
+        },
     )
     .unwrap();
     let a0 = auroc(&plain.score, &f.flipped).unwrap();
@@ -136,6 +194,9 @@ fn print_quality() {
     let (inputs, clean) = catalogue(0);
     let f = inject_flips(&clean, C, 0.1, FlipMode::Uniform, None, 0).unwrap();
     for kind in ScorerKind::ALL {
-        println!("{kind}: {:?}", quality(kind, &inputs, &f.labels, &f.flipped));
+        println!(
+            "{kind}: {:?}",
+            quality(kind, &inputs, &f.labels, &f.flipped)
+        );
     }
 }
