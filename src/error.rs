@@ -97,6 +97,9 @@ pub enum DatasetError {
     #[error("{}: is not a .npy file ({reason}).", path.display())]
     NotNpy { path: PathBuf, reason: String },
 
+    #[error("{}: the file is truncated inside its .npy header (it ends after {len} bytes).", path.display())]
+    TruncatedHeader { path: PathBuf, len: u64 },
+
     #[error("{}: the file is truncated: the header announces {expected} bytes of data, the file holds {found}.", path.display())]
     Truncated {
         path: PathBuf,
@@ -167,6 +170,7 @@ impl DatasetError {
             | DatasetError::TooFewClasses { path, .. }
             | DatasetError::NotNpy { path, .. }
             | DatasetError::Truncated { path, .. }
+            | DatasetError::TruncatedHeader { path, .. }
             | DatasetError::TrailingBytes { path, .. }
             | DatasetError::WrongDtype { path, .. }
             | DatasetError::WrongShape { path, .. }

@@ -65,7 +65,7 @@ fn columns(
             } else {
                 "id,description,image,label"
             },
-            missing: missing.join(" and "),
+            missing: english_list(&missing),
             found,
         });
     }
@@ -78,6 +78,15 @@ fn columns(
     Ok(Columns { index, extra })
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn english_list(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 fn extra_columns_warning(path: &Path, extra: &[String]) -> Option<String> {
     if extra.is_empty() {
         return None;
@@ -86,7 +95,7 @@ fn extra_columns_warning(path: &Path, extra: &[String]) -> Option<String> {
     Some(format!(
         "{}: the extra column(s) {} are ignored.",
         file_name(path),
-        names.join(", ")
+        english_list(&names)
     ))
 }
 

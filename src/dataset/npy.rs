@@ -147,9 +147,9 @@ pub(super) fn open(path: &Path) -> Result<NpyFile, DatasetError> {
     }
     let header = Header::from_reader(&mut reader).map_err(|e| match e {
         ReadHeaderError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
-            DatasetError::NotNpy {
+            DatasetError::TruncatedHeader {
                 path: path.to_path_buf(),
-                reason: format!("it ends after {file_len} bytes, inside its header"),
+                len: file_len,
             }
         }
         ReadHeaderError::Io(io) => DatasetError::io(path, io),
