@@ -6,6 +6,7 @@
 
 mod args;
 mod classify;
+mod evaluate;
 mod progress;
 mod summary;
 mod synth;
@@ -57,6 +58,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Classify(a)) => classify::run(a),
         Some(Command::Synth(a)) => synth::run(a),
+        Some(Command::Evaluate(a)) => evaluate::run(a),
         None => open_app(cli.dataset),
     };
     match result {
