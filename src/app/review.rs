@@ -128,6 +128,8 @@ impl Results {
             e @ Evidence::HeadToHead { .. } => {
                 format!("head to head vs annotation: {}", e.describe())
             }
+            // Scorers added later describe themselves.
+            other => other.describe(),
         })
     }
 }
