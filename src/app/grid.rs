@@ -11,7 +11,7 @@ use super::commands::Command;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, flag_label, flag_tooltip, source_name};
+use super::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
 use super::thumbnails::Thumbnails;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -299,9 +299,9 @@ pub fn table(
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(90.0).at_least(40.0).clip(true))
-        .column(Column::initial(145.0).at_least(40.0).clip(true))
+        .column(Column::initial(100.0).at_least(40.0).clip(true))
         .column(Column::initial(80.0).at_least(40.0).clip(true))
-        .column(Column::initial(60.0).at_least(40.0).clip(true));
+        .column(Column::initial(55.0).at_least(40.0).clip(true));
     let columns = [
         SortColumn::Id,
         SortColumn::Description,
@@ -365,11 +365,15 @@ pub fn table(
             row.col(|ui| {
                 let colour = flag_colour(facts.flag, &visuals);
                 ui.add(
-                    egui::Label::new(RichText::new(flag_label(facts.flag)).color(colour))
+                    egui::Label::new(RichText::new(flag_short(facts.flag)).color(colour))
                         .truncate()
                         .selectable(false),
                 )
-                .on_hover_text(flag_tooltip(facts.flag));
+                .on_hover_text(format!(
+                    "{}: {}",
+                    flag_label(facts.flag),
+                    flag_tooltip(facts.flag)
+                ));
             });
             row.col(|ui| {
                 let t = if let Some(s) = facts.suspicion {

@@ -429,6 +429,10 @@ impl AuditApp {
                 self.error = None;
                 self.last_run = Some(format!("run finished in {:.1} s", elapsed.as_secs_f64()));
                 self.results = Some(Arc::new(*results));
+                if self.selected.is_none() {
+                    // Start where the review starts: the first item of the grid's order.
+                    self.navigate(Nav::First);
+                }
             }
             Outcome::Failed {
                 error: JobError::Cancelled,

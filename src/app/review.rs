@@ -25,6 +25,17 @@ pub fn flag_label(kind: FlagKind) -> &'static str {
     }
 }
 
+/// Fits the grid's flag column; the full sentence is the tooltip.
+pub fn flag_short(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::AgreeNotAnnotation => "both say other",
+        FlagKind::BothNotAnnotation => "both reject",
+        FlagKind::OneNotAnnotation => "one rejects",
+        FlagKind::ImageTextDisagree => "image ≠ text",
+        FlagKind::None => "ok",
+    }
+}
+
 pub fn flag_tooltip(kind: FlagKind) -> &'static str {
     match kind {
         FlagKind::AgreeNotAnnotation => {
