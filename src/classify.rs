@@ -1,9 +1,12 @@
 //! One run: for each modality, baseline → pair selection → tournament.
 
-use ndarray::Array2;
+use std::time::Instant;
 
-use crate::selection::PairRecord;
-use crate::{Cancelled, ClassId, Dataset, Modality, Monitor, Params};
+use ndarray::{Array2, ArrayView2};
+
+use crate::selection::{self, PairRecord};
+use crate::tournament::{self, draw_permutations, validate_permutations};
+use crate::{Cancelled, ClassId, Dataset, Modality, Monitor, Params, Stage, baseline};
 
 /// Results for one modality. `scores`, `baseline`, `pairwise` … are in items.csv order.
 #[derive(Clone, Debug)]
@@ -69,12 +72,106 @@ impl From<Cancelled> for ClassifyError {
     }
 }
 
-/// Classify every modality in `params.modalities` that `ds` has.
+/// Classify every modality in `params.modalities` that `ds` has, one after the other (each is
+/// internally parallel). Progress goes to `monitor` stage by stage; a `cancel` takes effect
+/// at the next chunk boundary (a few milliseconds of work).
+///
+/// Uses `params.permutations` when set (checked against the number of classes first), else
+/// draws them from `params.seed`; both modalities play the same bracket.
 pub fn classify(
     ds: &Dataset,
     params: &Params,
     monitor: &Monitor,
 ) -> Result<Classification, ClassifyError> {
-    let _ = (ds, params, monitor);
-    todo!("engine")
+    let num_classes = ds.num_classes();
+    let permutations = match &params.permutations {
+        Some(p) => {
+            validate_permutations(p, num_classes).map_err(ClassifyError::BadPermutations)?;
+            p.clone()
+        }
+        None => draw_permutations(num_classes, params.seed),
+    };
+    let mut out = Classification {
+        params: params.clone(),
+        image: None,
+        text: None,
+    };
+    for m in ds.modalities() {
+        if !params.modalities.contains(&m) {
+            continue;
+        }
+        let x = ds.embeddings(m).expect("listed modalities are present");
+        let result = classify_modality(
+            m,
+            x.view(),
+            ds.class_embeddings.view(),
+            params,
+            &permutations,
+            monitor,
+        )?;
+        match m {
+            Modality::Image => out.image = Some(result),
+            Modality::Text => out.text = Some(result),
+        }
+    }
+    Ok(out)
+}
+
+/// Baseline → thresholds and moments → pair selection → tournament for one embedding matrix.
+/// `permutations` must pass `validate_permutations` for `classes.nrows()` classes.
+pub fn classify_modality(
+    modality: Modality,
+    x: ArrayView2<f32>,
+    classes: ArrayView2<f32>,
+    params: &Params,
+    permutations: &[Vec<usize>],
+    monitor: &Monitor,
+) -> Result<ModalityResult, Cancelled> {
+    let n = x.nrows();
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+        timings.push((name, clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+
+    monitor.begin(Stage::Baseline, Some(modality), baseline::progress_units(n));
+    let base = baseline::baseline(x, classes, monitor)?;
+    lap("baseline", &mut timings);
+
+    let th = selection::thresholds(base.scores.view(), &base.labels, params);
+    monitor.begin(
+        Stage::Moments,
+        Some(modality),
+        selection::moments_progress_units(&th),
+    );
+    let km = selection::kept_moments(x, &base.inv_norms, base.scores.view(), &th, monitor)?;
+    lap("moments", &mut timings);
+
+    monitor.begin(Stage::Selection, Some(modality), 1);
+    monitor.check()?;
+    let pairs = selection::score_pairs(&th, &km, x.ncols(), params);
+    monitor.advance(1);
+    lap("selection", &mut timings);
+
+    monitor.begin(
+        Stage::Tournament,
+        Some(modality),
+        tournament::progress_units(n),
+    );
+    let outcome = tournament::run(x, classes, &pairs, permutations, monitor)?;
+    lap("tournament", &mut timings);
+
+    Ok(ModalityResult {
+        modality,
+        inv_norms: base.inv_norms,
+        scores: base.scores,
+        baseline: base.labels,
+        floor: th.floor,
+        pairs,
+        pairwise: outcome.labels,
+        pairwise_margin: outcome.final_margins,
+        permutations: permutations.to_vec(),
+        timings,
+    })
 }

@@ -218,6 +218,8 @@ pub struct AgreementRow {
     /// `baseline` or `pairwise`.
     pub method: String,
     pub scores: Scores,
+    /// Rows = image label, columns = text label.
+    pub confusion: Vec<Vec<u64>>,
 }
 
 /// One label source scored against the annotation.
@@ -226,6 +228,8 @@ pub struct AnnotationRow {
     /// `image_base`, `image_pairwise`, `text_base` or `text_pairwise`.
     pub source: String,
     pub scores: Scores,
+    /// Rows = annotation, columns = this source's label.
+    pub confusion: Vec<Vec<u64>>,
 }
 
 /// Everything `metrics.json` and the command-line summary report about label quality.
@@ -258,9 +262,11 @@ impl MetricsReport {
             ),
         ] {
             if let (Some(y_true), Some(y_pred)) = (image.labels(ds, cls), text.labels(ds, cls)) {
+                let m = Confusion::new(&y_true, &y_pred, c);
                 agreement.push(AgreementRow {
                     method: method.to_string(),
-                    scores: Confusion::new(&y_true, &y_pred, c).scores(),
+                    scores: m.scores(),
+                    confusion: m.rows(),
                 });
             }
         }
@@ -269,9 +275,11 @@ impl MetricsReport {
             .into_iter()
             .filter_map(|src| {
                 let y_pred = src.labels(ds, cls)?;
+                let m = Confusion::new(&annotation, &y_pred, c);
                 Some(AnnotationRow {
                     source: src.name(),
-                    scores: Confusion::new(&annotation, &y_pred, c).scores(),
+                    scores: m.scores(),
+                    confusion: m.rows(),
                 })
             })
             .collect();

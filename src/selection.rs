@@ -1,9 +1,12 @@
 //! Per class pair: which items are sure enough to describe the pair, and which dimensions
 //! separate it best by cross ratio.
 
+use ndarray::{ArrayView2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::PairKey;
+use crate::moments::{Moments, row_slice, scaled_row};
+use crate::{Cancelled, ClassId, Monitor, PairKey, Params};
 
 /// Everything the selection decided for one class pair; kept for the app's plots and
 /// `pairs.json`.
@@ -25,4 +28,265 @@ pub struct PairRecord {
     pub dim_ratios: Vec<f64>,
     /// Cross ratio of every dimension, in dimension order.
     pub ratios: Vec<f64>,
+}
+
+/// The `p`-th percentile (0–100) of `values`, interpolating linearly between order
+/// statistics exactly as numpy's default (`method="linear"`), including its rounding
+/// (`numpy.lib._function_base_impl._lerp`). `None` for an empty slice. Reorders `values`.
+pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let virtual_index = (n - 1) as f64 * (p / 100.0);
+    let lo = (virtual_index.floor().max(0.0) as usize).min(n - 1);
+    let gamma = virtual_index - lo as f64;
+    let (_, &mut a, upper) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let b = if lo + 1 < n {
+        upper.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        a
+    };
+    let diff = b - a;
+    Some(if gamma >= 0.5 {
+        b - diff * (1.0 - gamma)
+    } else {
+        a + diff * gamma
+    })
+}
+
+/// The thresholds that decide which items describe each pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thresholds {
+    /// One cosine floor for the modality.
+    pub floor: f64,
+    /// One margin per pair, in `PairKey::index` order.
+    pub margins: Vec<f64>,
+    /// Items of each class (by baseline label), in item order.
+    pub members: Vec<Vec<u32>>,
+}
+
+/// The floor (given, or the `floor_percentile` of every item's top cosine) and the per-pair
+/// margins (given, or the `margin_percentile` of `|S[i,a] − S[i,b]|` over the pair's
+/// candidates — before the floor is applied). A pair without candidates gets margin 0.
+pub fn thresholds(scores: ArrayView2<f64>, baseline: &[ClassId], params: &Params) -> Thresholds {
+    let num_classes = scores.ncols();
+    let mut members = vec![Vec::new(); num_classes];
+    for (i, &c) in baseline.iter().enumerate() {
+        members[c].push(i as u32);
+    }
+    let floor = params.floor.unwrap_or_else(|| {
+        let mut top: Vec<f64> = baseline
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| scores[[i, c]])
+            .collect();
+        percentile(&mut top, params.floor_percentile).unwrap_or(0.0)
+    });
+    let margins = PairKey::all(num_classes)
+        .into_par_iter()
+        .map(|PairKey { a, b }| {
+            if let Some(m) = params.margin {
+                return m;
+            }
+            let mut gaps: Vec<f64> = members[a]
+                .iter()
+                .chain(&members[b])
+                .map(|&i| (scores[[i as usize, a]] - scores[[i as usize, b]]).abs())
+                .collect();
+            percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0)
+        })
+        .collect();
+    Thresholds {
+        floor,
+        margins,
+        members,
+    }
+}
+
+/// The moments each pair's sides are scored with, in a form that costs about a quarter of a
+/// full pass per pair instead of a full pass.
+///
+/// An item whose baseline label is `a` has `max(S[i,a], S[i,b]) = S[i,a]` (its top cosine)
+/// for every `b`, so the floor does not depend on the pair: `floor[a]` holds the moments of
+/// the floor-passing items of class `a`, computed once. The margin does depend on the pair,
+/// but by construction it removes only about `margin_percentile` % of the candidates, so
+/// `removed[a][b]` holds the moments of the floor-passing items of class `a` that fail pair
+/// `(a, b)`'s margin, and the kept side is `floor[a] − removed[a][b]`.
+#[derive(Clone, Debug)]
+pub struct KeptMoments {
+    pub floor: Vec<Moments>,
+    /// `removed[a][b]`; `removed[a][a]` is empty.
+    pub removed: Vec<Vec<Moments>>,
+}
+
+impl KeptMoments {
+    /// Moments of the items of class `side` kept for the pair `{side, other}`.
+    pub fn kept(&self, side: ClassId, other: ClassId) -> Moments {
+        let mut m = self.floor[side].clone();
+        m.remove(&self.removed[side][other]);
+        m
+    }
+}
+
+/// Items per unit of work (and between cancellation checks) in the moments pass.
+const CHUNK: usize = 1024;
+
+/// Number of progress units `kept_moments` reports.
+pub fn moments_progress_units(th: &Thresholds) -> u64 {
+    th.members
+        .iter()
+        .map(|m| m.len().div_ceil(CHUNK) as u64)
+        .sum()
+}
+
+/// One pass over the floor-passing items (see `KeptMoments`), parallel over chunks of each
+/// class's items. An item exactly at a threshold is kept.
+pub fn kept_moments(
+    x: ArrayView2<f32>,
+    inv_norms: &[f64],
+    scores: ArrayView2<f64>,
+    th: &Thresholds,
+    monitor: &Monitor,
+) -> Result<KeptMoments, Cancelled> {
+    let (_, d) = x.dim();
+    let num_classes = scores.ncols();
+    let empty = || (Moments::new(d), vec![Moments::new(d); num_classes]);
+    let per_class: Vec<(Moments, Vec<Moments>)> = (0..num_classes)
+        .into_par_iter()
+        .map(|a| {
+            th.members[a]
+                .par_chunks(CHUNK)
+                .try_fold(empty, |(mut floor, mut removed), chunk| {
+                    monitor.check()?;
+                    let mut buf = vec![0.0; d];
+                    let mut copy = Vec::new();
+                    for &i in chunk {
+                        let i = i as usize;
+                        let s = scores.row(i);
+                        if s[a] < th.floor {
+                            continue;
+                        }
+                        let row = row_slice(&x, i, &mut copy);
+                        scaled_row(row, inv_norms[i], &mut buf);
+                        floor.add_row(&buf);
+                        for b in (0..num_classes).filter(|&b| b != a) {
+                            let margin = th.margins[PairKey::new(a, b).index(num_classes)];
+                            if (s[a] - s[b]).abs() < margin {
+                                removed[b].add_row(&buf);
+                            }
+                        }
+                    }
+                    monitor.advance(1);
+                    Ok((floor, removed))
+                })
+                .try_reduce(empty, |(mut f1, mut r1), (f2, r2)| {
+                    f1.merge(&f2);
+                    for (m, o) in r1.iter_mut().zip(&r2) {
+                        m.merge(o);
+                    }
+                    Ok((f1, r1))
+                })
+        })
+        .collect::<Result<_, Cancelled>>()?;
+    let (floor, removed) = per_class.into_iter().unzip();
+    Ok(KeptMoments { floor, removed })
+}
+
+/// Score every dimension of every pair by cross ratio and keep the top `k` (ties to the lower
+/// dimension index), or all dimensions, in index order, when a side kept fewer than
+/// `min_items` items. `k` is clamped to `1..=d`.
+pub fn score_pairs(
+    th: &Thresholds,
+    km: &KeptMoments,
+    d: usize,
+    params: &Params,
+) -> Vec<PairRecord> {
+    let num_classes = th.members.len();
+    let k = params.k.clamp(1, d.max(1));
+    PairKey::all(num_classes)
+        .into_par_iter()
+        .map(|pair| {
+            let (a, b) = (pair.a, pair.b);
+            let side_a = km.kept(a, b);
+            let side_b = km.kept(b, a);
+            let ratios = side_a.crossratios(&side_b);
+            let kept = [side_a.count as usize, side_b.count as usize];
+            let fallback = kept.iter().any(|&n| n < params.min_items);
+            let dims: Vec<u32> = if fallback {
+                (0..d as u32).collect()
+            } else {
+                let mut order: Vec<u32> = (0..d as u32).collect();
+                let by_ratio = |x: &u32, y: &u32| {
+                    ratios[*y as usize]
+                        .total_cmp(&ratios[*x as usize])
+                        .then(x.cmp(y))
+                };
+                if k < d {
+                    order.select_nth_unstable_by(k - 1, by_ratio);
+                    order.truncate(k);
+                }
+                order.sort_unstable_by(by_ratio);
+                order
+            };
+            PairRecord {
+                pair,
+                candidates: [th.members[a].len(), th.members[b].len()],
+                kept,
+                floor: th.floor,
+                margin: th.margins[pair.index(num_classes)],
+                fallback,
+                dim_ratios: dims.iter().map(|&j| ratios[j as usize]).collect(),
+                dims,
+                ratios,
+            }
+        })
+        .collect()
+}
+
+/// Thresholds, kept moments and pair records in one call (for tests and the app; `classify`
+/// times the stages separately).
+pub fn select(
+    x: ArrayView2<f32>,
+    inv_norms: &[f64],
+    scores: ArrayView2<f64>,
+    baseline: &[ClassId],
+    params: &Params,
+    monitor: &Monitor,
+) -> Result<(f64, Vec<PairRecord>), Cancelled> {
+    let th = thresholds(scores, baseline, params);
+    let km = kept_moments(x, inv_norms, scores, &th, monitor)?;
+    Ok((th.floor, score_pairs(&th, &km, x.len_of(Axis(1)), params)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_matches_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4], 10) == 1.3; [..., 25] == 1.75; 50 → 2.5; 100 → 4.
+        let v = [4.0, 1.0, 3.0, 2.0];
+        let p = |q| percentile(&mut v.clone(), q).unwrap();
+        assert!((p(10.0) - 1.3).abs() < 1e-15);
+        assert_eq!(p(25.0), 1.75);
+        assert_eq!(p(50.0), 2.5);
+        assert_eq!(p(0.0), 1.0);
+        assert_eq!(p(100.0), 4.0);
+        assert_eq!(percentile(&mut [7.0], 10.0), Some(7.0));
+        assert_eq!(percentile(&mut [], 10.0), None);
+        // numpy.percentile(np.arange(11) / 10, 10) == 0.1 exactly (an order statistic).
+        let mut tenths: Vec<f64> = (0..11).map(|i| i as f64 / 10.0).collect();
+        assert_eq!(percentile(&mut tenths, 10.0), Some(0.1));
+    }
+
+    #[test]
+    fn percentile_reproduces_numpys_lerp_rounding() {
+        // numpy.percentile([0.1, 0.7], 70) == 0.52 (b − diff·(1 − t) branch, t ≥ 0.5),
+        // numpy.percentile([0.1, 0.7], 30) == 0.28 (a + diff·t branch).
+        let mut v = [0.7, 0.1];
+        let diff: f64 = 0.7 - 0.1;
+        assert_eq!(percentile(&mut v, 70.0), Some(0.7 - diff * (1.0 - 0.7)));
+        assert_eq!(percentile(&mut v, 30.0), Some(0.1 + diff * (0.3)));
+    }
 }

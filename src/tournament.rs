@@ -1,10 +1,20 @@
 //! The pairwise decision and the tournament bracket of `docs/method.md` §5.
+//!
+//! The whole catalogue plays round by round: each round every item's matches are grouped by
+//! class pair, and each pair's matches run through one tight kernel (its selected dimensions
+//! and weights stay in L1). Items are processed in chunks so that a chunk's rows stay in cache
+//! across its rounds; chunks run in parallel and are the unit of progress and cancellation.
 
 use ndarray::{ArrayView1, ArrayView2};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::ClassId;
+use crate::moments::{inv_norm, row_slice};
 use crate::selection::PairRecord;
+use crate::{Cancelled, ClassId, Monitor, PairKey};
 
 /// One played match of an item's bracket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,31 +27,331 @@ pub struct Match {
     pub margin: f64,
 }
 
-/// One random permutation per round for a bracket of `num_classes`, drawn from `seed`.
+/// Survivors entering each round of a `num_classes` bracket: `C, ⌈C/2⌉, …` down to 2.
+pub fn round_sizes(num_classes: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut s = num_classes;
+    while s > 1 {
+        sizes.push(s);
+        s = s.div_ceil(2);
+    }
+    sizes
+}
+
+/// One random permutation per round for a bracket of `num_classes`, drawn from `seed`
+/// (ChaCha8 seeded with `seed`, one Fisher–Yates shuffle per round, in round order).
 pub fn draw_permutations(num_classes: usize, seed: u64) -> Vec<Vec<usize>> {
-    let _ = (num_classes, seed);
-    todo!("engine")
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    round_sizes(num_classes)
+        .into_iter()
+        .map(|s| {
+            let mut p: Vec<usize> = (0..s).collect();
+            p.shuffle(&mut rng);
+            p
+        })
+        .collect()
 }
 
 /// `Ok` when `perms` has one permutation of `0..s` per round of a `num_classes` bracket.
 pub fn validate_permutations(perms: &[Vec<usize>], num_classes: usize) -> Result<(), String> {
-    let _ = (perms, num_classes);
-    todo!("engine")
+    let sizes = round_sizes(num_classes);
+    if perms.len() != sizes.len() {
+        return Err(format!(
+            "the permutations have {} rounds but a bracket of {num_classes} classes plays {} \
+             (one permutation per round, of sizes {sizes:?})",
+            perms.len(),
+            sizes.len()
+        ));
+    }
+    for (r, (p, &s)) in perms.iter().zip(&sizes).enumerate() {
+        let mut seen = vec![false; s];
+        let ok = p.len() == s
+            && p.iter()
+                .all(|&j| j < s && !std::mem::replace(&mut seen[j], true));
+        if !ok {
+            return Err(format!(
+                "round {r} of the permutations: expected a permutation of 0..{s} \
+                 (each of 0 to {} once), found {p:?}",
+                s - 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A pair's decision, precomputed: the selected dimensions and
+/// `w = K_a,D/‖K_a,D‖ − K_b,D/‖K_b,D‖`, so that
+/// `cos(x_D, K_a,D) − cos(x_D, K_b,D) = (x_D · w) / ‖x_D‖` in one pass over `D`.
+#[derive(Clone, Debug)]
+pub struct PairKernel {
+    dims: Vec<u32>,
+    w: Vec<f64>,
+}
+
+impl PairKernel {
+    pub fn new(classes: ArrayView2<f32>, rec: &PairRecord) -> PairKernel {
+        let pick = |c: ClassId| -> Vec<f32> {
+            rec.dims.iter().map(|&j| classes[[c, j as usize]]).collect()
+        };
+        let (ka, kb) = (pick(rec.pair.a), pick(rec.pair.b));
+        let (ia, ib) = (inv_norm(&ka), inv_norm(&kb));
+        let w = ka
+            .iter()
+            .zip(&kb)
+            .map(|(&va, &vb)| va as f64 * ia - vb as f64 * ib)
+            .collect();
+        PairKernel {
+            dims: rec.dims.clone(),
+            w,
+        }
+    }
+
+    /// `cos(x_D, K_a,D) − cos(x_D, K_b,D)` for a raw row (cosine is scale-free); a zero
+    /// `x_D` has cosine 0 with both, so the margin is 0 and `a` wins.
+    #[inline]
+    pub fn margin(&self, row: &[f32]) -> f64 {
+        // Four independent accumulators: one chain would be bound by the add latency.
+        let mut dot = [0.0f64; 4];
+        let mut nn = [0.0f64; 4];
+        let mut dims = self.dims.chunks_exact(4);
+        let mut ws = self.w.chunks_exact(4);
+        for (d4, w4) in (&mut dims).zip(&mut ws) {
+            for l in 0..4 {
+                let v = row[d4[l] as usize] as f64;
+                dot[l] += v * w4[l];
+                nn[l] += v * v;
+            }
+        }
+        for (l, (&j, &w)) in dims.remainder().iter().zip(ws.remainder()).enumerate() {
+            let v = row[j as usize] as f64;
+            dot[l] += v * w;
+            nn[l] += v * v;
+        }
+        let dot = (dot[0] + dot[1]) + (dot[2] + dot[3]);
+        let nn = (nn[0] + nn[1]) + (nn[2] + nn[3]);
+        if nn > 0.0 { dot / nn.sqrt() } else { 0.0 }
+    }
 }
 
 /// `cos(x_D, K_a,D) − cos(x_D, K_b,D)` for `(a, b) = rec.pair` and `D = rec.dims`.
+/// Bit-identical to the value the tournament computed for the same pair.
 pub fn head_to_head(x: ArrayView1<f32>, classes: ArrayView2<f32>, rec: &PairRecord) -> f64 {
-    let _ = (x, classes, rec);
-    todo!("engine")
+    let kernel = PairKernel::new(classes, rec);
+    match x.as_slice() {
+        Some(row) => kernel.margin(row),
+        None => kernel.margin(&x.to_vec()),
+    }
 }
 
-/// One item's bracket, match by match. `pairs` is in `PairKey::index` order.
+/// Winner of a match between `a < b` with margin `cos_a − cos_b`: ties go to `a`.
+#[inline]
+fn winner(a: ClassId, b: ClassId, margin: f64) -> ClassId {
+    if margin >= 0.0 { a } else { b }
+}
+
+/// One item's bracket, match by match. `pairs` is in `PairKey::index` order and `perms` must
+/// pass `validate_permutations`.
 pub fn trace(
     x: ArrayView1<f32>,
     classes: ArrayView2<f32>,
     pairs: &[PairRecord],
     perms: &[Vec<usize>],
 ) -> Vec<Match> {
-    let _ = (x, classes, pairs, perms);
-    todo!("engine")
+    let num_classes = classes.nrows();
+    let mut cols: Vec<ClassId> = (0..num_classes).collect();
+    let mut matches = Vec::with_capacity(num_classes.saturating_sub(1));
+    for (round, perm) in perms.iter().enumerate() {
+        let shuffled: Vec<ClassId> = perm.iter().map(|&j| cols[j]).collect();
+        let mut next = Vec::with_capacity(shuffled.len().div_ceil(2));
+        for duel in shuffled.chunks_exact(2) {
+            let key = PairKey::new(duel[0], duel[1]);
+            let rec = &pairs[key.index(num_classes)];
+            debug_assert_eq!(rec.pair, key, "pairs must be in PairKey::index order");
+            let margin = head_to_head(x, classes, rec);
+            let w = winner(key.a, key.b, margin);
+            matches.push(Match {
+                round,
+                a: key.a,
+                b: key.b,
+                winner: w,
+                margin,
+            });
+            next.push(w);
+        }
+        if shuffled.len() % 2 == 1 {
+            next.push(shuffled[shuffled.len() - 1]);
+        }
+        cols = next;
+    }
+    matches
+}
+
+/// Items per chunk: their rows (≈ 1.5 MB at d = 768) stay in cache across the rounds.
+pub const CHUNK: usize = 512;
+
+/// Number of progress units `run` reports for `n` items.
+pub fn progress_units(n: usize) -> u64 {
+    n.div_ceil(CHUNK) as u64
+}
+
+/// The bracket's result for every item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub labels: Vec<ClassId>,
+    /// `|cos_a − cos_b|` of each item's final match; 0 with a single class.
+    pub final_margins: Vec<f64>,
+}
+
+/// Play every item's bracket. `pairs` is in `PairKey::index` order; `perms` must pass
+/// `validate_permutations` for `classes.nrows()` classes.
+pub fn run(
+    x: ArrayView2<f32>,
+    classes: ArrayView2<f32>,
+    pairs: &[PairRecord],
+    perms: &[Vec<usize>],
+    monitor: &Monitor,
+) -> Result<Outcome, Cancelled> {
+    let n = x.nrows();
+    let num_classes = classes.nrows();
+    assert!(num_classes <= u16::MAX as usize, "at most 65535 classes");
+    let kernels: Vec<PairKernel> = pairs
+        .iter()
+        .map(|rec| PairKernel::new(classes, rec))
+        .collect();
+    let mut labels = vec![0; n];
+    let mut final_margins = vec![0.0; n];
+    labels
+        .par_chunks_mut(CHUNK)
+        .zip(final_margins.par_chunks_mut(CHUNK))
+        .enumerate()
+        .try_for_each(|(c, (labels, margins))| {
+            monitor.check()?;
+            play_chunk(x, c * CHUNK, &kernels, num_classes, perms, labels, margins);
+            monitor.advance(1);
+            Ok(())
+        })?;
+    Ok(Outcome {
+        labels,
+        final_margins,
+    })
+}
+
+/// The bracket of items `start .. start + labels.len()`, round by round, each round's
+/// matches grouped by class pair.
+fn play_chunk(
+    x: ArrayView2<f32>,
+    start: usize,
+    kernels: &[PairKernel],
+    num_classes: usize,
+    perms: &[Vec<usize>],
+    labels: &mut [ClassId],
+    margins: &mut [f64],
+) {
+    let len = labels.len();
+    let width = num_classes;
+    // Survivor columns per item, row-major `len × width` (only the first `s` are live).
+    let mut cols: Vec<u16> = (0..len).flat_map(|_| 0..width as u16).collect();
+    let mut shuffled = vec![0u16; width];
+    let mut match_pair: Vec<u32> = Vec::new();
+    let mut match_margin: Vec<f64> = Vec::new();
+    let mut by_pair: Vec<u32> = Vec::new();
+    let mut bucket_start = vec![0u32; kernels.len() + 1];
+    let mut copy = Vec::new();
+
+    for perm in perms {
+        let s = perm.len();
+        let per_item = s / 2;
+        let total = len * per_item;
+        // Reorder each item's columns and note which pair each of its matches is.
+        match_pair.clear();
+        for item in 0..len {
+            let row = &mut cols[item * width..item * width + s];
+            for (dst, &j) in shuffled.iter_mut().zip(perm) {
+                *dst = row[j];
+            }
+            row.copy_from_slice(&shuffled[..s]);
+            for m in 0..per_item {
+                let key = PairKey::new(row[2 * m] as usize, row[2 * m + 1] as usize);
+                match_pair.push(key.index(num_classes) as u32);
+            }
+        }
+        // Counting sort of the matches by pair.
+        bucket_start.fill(0);
+        for &p in &match_pair {
+            bucket_start[p as usize + 1] += 1;
+        }
+        for p in 0..kernels.len() {
+            bucket_start[p + 1] += bucket_start[p];
+        }
+        by_pair.resize(total, 0);
+        let mut fill = bucket_start.clone();
+        for (slot, &p) in match_pair.iter().enumerate() {
+            by_pair[fill[p as usize] as usize] = slot as u32;
+            fill[p as usize] += 1;
+        }
+        // Play each pair's matches with its kernel.
+        match_margin.resize(total, 0.0);
+        for (p, kernel) in kernels.iter().enumerate() {
+            for &slot in &by_pair[bucket_start[p] as usize..bucket_start[p + 1] as usize] {
+                let item = slot as usize / per_item;
+                let row = row_slice(&x, start + item, &mut copy);
+                match_margin[slot as usize] = kernel.margin(row);
+            }
+        }
+        // Winners in match order, then the bye.
+        for item in 0..len {
+            let row = &mut cols[item * width..item * width + s];
+            for m in 0..per_item {
+                let (u, v) = (row[2 * m] as usize, row[2 * m + 1] as usize);
+                let margin = match_margin[item * per_item + m];
+                row[m] = winner(u.min(v), u.max(v), margin) as u16;
+                if s == 2 {
+                    margins[item] = margin.abs();
+                }
+            }
+            if s % 2 == 1 {
+                row[per_item] = row[s - 1];
+            }
+        }
+    }
+    for (item, label) in labels.iter_mut().enumerate() {
+        *label = cols[item * width] as ClassId;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_sizes_halve_rounding_up() {
+        assert_eq!(round_sizes(1), Vec::<usize>::new());
+        assert_eq!(round_sizes(2), vec![2]);
+        assert_eq!(round_sizes(3), vec![3, 2]);
+        assert_eq!(round_sizes(13), vec![13, 7, 4, 2]);
+        assert_eq!(round_sizes(16), vec![16, 8, 4, 2]);
+    }
+
+    #[test]
+    fn drawn_permutations_are_valid_and_seeded() {
+        for c in 1..20 {
+            let p = draw_permutations(c, 7);
+            validate_permutations(&p, c).unwrap();
+            assert_eq!(p, draw_permutations(c, 7));
+        }
+        assert_ne!(draw_permutations(13, 1), draw_permutations(13, 2));
+    }
+
+    #[test]
+    fn invalid_permutations_are_named_by_round() {
+        let e = validate_permutations(&[vec![0, 1, 2], vec![1, 1]], 3).unwrap_err();
+        assert!(e.starts_with("round 1 of the permutations: expected a permutation of 0..2"));
+        let e = validate_permutations(&[vec![0, 1, 3], vec![1, 0]], 3).unwrap_err();
+        assert!(e.starts_with("round 0"), "{e}");
+        let e = validate_permutations(&[vec![0, 1, 2]], 3).unwrap_err();
+        assert!(
+            e.contains("1 rounds but a bracket of 3 classes plays 2"),
+            "{e}"
+        );
+    }
 }

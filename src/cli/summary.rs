@@ -1,0 +1,143 @@
+//! The short text report `classify` prints on stdout.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use pairwise_audit::audit::{Audit, FlagKind};
+use pairwise_audit::metrics::MetricsReport;
+use pairwise_audit::output::{FILES, ScorerInfo, Timing};
+use pairwise_audit::{Classification, Dataset};
+
+pub struct Run<'a> {
+    pub dataset: &'a Path,
+    pub out: &'a Path,
+    pub ds: &'a Dataset,
+    pub cls: &'a Classification,
+    pub audit: &'a Audit,
+    pub metrics: &'a MetricsReport,
+    pub scorer: &'a ScorerInfo,
+    pub timings: &'a [Timing],
+}
+
+pub fn render(r: &Run<'_>) -> String {
+    let mut s = String::new();
+    let mods: Vec<String> = r.cls.modalities().iter().map(|m| m.to_string()).collect();
+    let _ = writeln!(
+        s,
+        "{}: {} items, {} classes, d = {}, classified {}",
+        r.dataset.display(),
+        r.ds.len(),
+        r.ds.num_classes(),
+        r.ds.dim(),
+        mods.join(" + ")
+    );
+    if !r.ds.warnings.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} loader warnings ({} missing images)",
+            r.ds.warnings.len(),
+            r.ds.missing_images
+        );
+    }
+
+    if !r.metrics.agreement.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nText vs image labels (agreement; {}):",
+            r.metrics.agreement_convention
+        );
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>11} {:>9} {:>9}",
+            "", "weighted F1", "macro F1", "accuracy"
+        );
+        for row in &r.metrics.agreement {
+            let _ = writeln!(
+                s,
+                "  {:<10} {:>11.3} {:>9.3} {:>9.3}",
+                row.method, row.scores.weighted_f1, row.scores.macro_f1, row.scores.accuracy
+            );
+        }
+    }
+
+    let counts = r.audit.counts();
+    if counts.annotated > 0 {
+        let _ = writeln!(
+            s,
+            "\nAgainst the annotation ({} of {} items annotated):",
+            counts.annotated, counts.items
+        );
+        let _ = writeln!(
+            s,
+            "  {:<15} {:>9} {:>11} {:>9}",
+            "", "accuracy", "weighted F1", "macro F1"
+        );
+        for row in &r.metrics.vs_annotation {
+            let _ = writeln!(
+                s,
+                "  {:<15} {:>9.3} {:>11.3} {:>9.3}",
+                row.source, row.scores.accuracy, row.scores.weighted_f1, row.scores.macro_f1
+            );
+        }
+    } else {
+        let _ = writeln!(
+            s,
+            "\nNo item carries an annotation: only image ≠ text is flagged."
+        );
+    }
+
+    let _ = writeln!(
+        s,
+        "\nFlags (pairwise labels): {} of {} items flagged; ranked by `{}`",
+        counts.flagged, counts.items, r.scorer.name
+    );
+    for kind in FlagKind::BY_STRENGTH {
+        let n = match kind {
+            FlagKind::AgreeNotAnnotation => counts.agree_not_annotation,
+            FlagKind::BothNotAnnotation => counts.both_not_annotation,
+            FlagKind::OneNotAnnotation => counts.one_not_annotation,
+            FlagKind::ImageTextDisagree => counts.image_text_disagree,
+            FlagKind::None => continue,
+        };
+        let _ = writeln!(s, "  {:<34} {:>7}", kind.describe(), n);
+    }
+    if let Some(&top) = r.audit.flagged_ranking().first()
+        && let Some(score) = &r.audit.scores.items[top]
+    {
+        let annotation = r.audit.annotations[top].map_or("", |c| r.ds.class_name(c));
+        let _ = writeln!(
+            s,
+            "  most suspicious: {} (annotated {}, challenger {}, {:+.4})",
+            r.ds.items[top].id,
+            annotation,
+            r.ds.class_name(score.challenger),
+            score.score
+        );
+    }
+
+    let _ = writeln!(s, "\nPermutations (one per round):");
+    for m in r.cls.modalities() {
+        if let Some(res) = r.cls.get(m) {
+            let fallback = res.pairs.iter().filter(|p| p.fallback).count();
+            let _ = writeln!(
+                s,
+                "  {m:<6} {}  (floor {:.4}, {} of {} pairs fell back to all dims)",
+                compact_json(&res.permutations),
+                res.floor,
+                fallback,
+                res.pairs.len()
+            );
+        }
+    }
+
+    let _ = writeln!(s, "\nTimings (s):");
+    for t in r.timings {
+        let _ = writeln!(s, "  {:<28} {:>8.3}", t.stage, t.seconds);
+    }
+    let _ = writeln!(s, "\nWrote {} in {}", FILES.join(", "), r.out.display());
+    s
+}
+
+fn compact_json(perms: &[Vec<usize>]) -> String {
+    serde_json::to_string(perms).unwrap_or_default()
+}

@@ -1,0 +1,84 @@
+//! Which items' image files are missing or unreadable. A missing picture only costs the
+//! reviewer a thumbnail — the embeddings still classify the item — so it is a counted warning,
+//! not an error. A million files are opened in parallel, in chunks that report progress and
+//! honour cancellation.
+
+use std::fs::File;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::Item;
+use super::csv_tables::EXAMPLES;
+use crate::{Cancelled, Monitor, Stage};
+
+const FILES_PER_CHUNK: usize = 1024;
+
+/// What the check found: the 1-based rows whose image file cannot be opened.
+#[derive(Debug, Default)]
+pub(super) struct ImageCheck {
+    pub missing_rows: Vec<usize>,
+    pub checked: usize,
+}
+
+impl ImageCheck {
+    /// One sentence for `Dataset.warnings`, naming a few of the missing files.
+    pub fn warning(&self, items: &[Item]) -> Option<String> {
+        if self.missing_rows.is_empty() {
+            return None;
+        }
+        let examples: Vec<String> = self
+            .missing_rows
+            .iter()
+            .take(EXAMPLES)
+            .filter_map(|&row| {
+                let image = items.get(row - 1)?.image.as_ref()?;
+                Some(format!("row {row}: {}", image.display()))
+            })
+            .collect();
+        Some(format!(
+            "items.csv: {} of {} image files are missing or unreadable, e.g. {}; those items are still classified from their embeddings.",
+            self.missing_rows.len(),
+            self.checked,
+            examples.join(", ")
+        ))
+    }
+}
+
+/// Open every item's image file under `root` (items without an image are skipped).
+pub(super) fn check(
+    root: &Path,
+    items: &[Item],
+    monitor: &Monitor,
+) -> Result<ImageCheck, Cancelled> {
+    let with_image: Vec<(usize, &Path)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| Some((i + 1, it.image.as_deref()?)))
+        .collect();
+    monitor.begin(Stage::CheckImages, None, with_image.len() as u64);
+    let missing: Vec<Vec<usize>> = with_image
+        .par_chunks(FILES_PER_CHUNK)
+        .map(|chunk| {
+            monitor.check()?;
+            let missing = chunk
+                .iter()
+                .filter(|(_, rel)| !is_readable_file(&root.join(rel)))
+                .map(|&(row, _)| row)
+                .collect();
+            monitor.advance(chunk.len() as u64);
+            Ok(missing)
+        })
+        .collect::<Result<_, Cancelled>>()?;
+    Ok(ImageCheck {
+        missing_rows: missing.into_iter().flatten().collect(),
+        checked: with_image.len(),
+    })
+}
+
+/// Opening (not just `stat`-ing) also catches files the user may not read.
+fn is_readable_file(path: &Path) -> bool {
+    File::open(path)
+        .and_then(|f| f.metadata())
+        .is_ok_and(|m| m.is_file())
+}
