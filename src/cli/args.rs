@@ -28,6 +28,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Generate a CLIP-like synthetic catalogue (for tests and benchmarks).
     Synth(SynthArgs),
+    /// Measure how well each suspicion scorer finds injected (or known) annotation errors.
+    Evaluate(super::evaluate::EvaluateArgs),
 }
 
 #[derive(Debug, Args)]

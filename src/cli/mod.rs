@@ -6,6 +6,7 @@
 
 mod args;
 mod classify;
+mod evaluate;
 mod progress;
 mod summary;
 mod synth;
@@ -57,6 +58,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Classify(a)) => classify::run(a),
         Some(Command::Synth(a)) => synth::run(a),
+        Some(Command::Evaluate(a)) => evaluate::run(a),
         None => open_app(cli.dataset),
     };
     match result {
@@ -70,16 +72,7 @@ pub fn main() -> ExitCode {
 
 #[cfg(feature = "gui")]
 fn open_app(dataset: Option<PathBuf>) -> Result<(), CliError> {
-    app_run(dataset).map_err(CliError::Internal)
-}
-
-// TEMPORARY: stands in for `crate::app::run` until the app lands; then call that instead.
-#[cfg(feature = "gui")]
-fn app_run(dataset: Option<PathBuf>) -> Result<(), String> {
-    let _ = dataset;
-    Err("the review app is not part of this build yet; \
-         run `pairwise-audit classify DATASET --out DIR` instead"
-        .to_string())
+    crate::app::run(dataset).map_err(CliError::Internal)
 }
 
 /// Without the app, the bare command explains how to run `classify`.
