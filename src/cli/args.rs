@@ -28,6 +28,10 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Generate a CLIP-like synthetic catalogue (for tests and benchmarks).
     Synth(SynthArgs),
+    /// Measure how well each suspicion scorer finds injected (or known) annotation errors.
+    Evaluate(super::evaluate::EvaluateArgs),
+    /// Export the reviewer's corrections (or a corrected copy of items.csv) from the decision log.
+    Export(super::export::ExportArgs),
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,12 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     };
     apply_flags(&mut params, &args);
     let perms = args.perms.as_deref().map(read_perms).transpose()?;
+    if args.out.exists() && !args.out.is_dir() {
+        return Err(CliError::BadInput(format!(
+            "--out {} is a file, not a folder",
+            args.out.display()
+        )));
+    }
     let scorer = scorer_by_name(&args.scorer)
         .ok_or_else(|| CliError::BadInput(format!("unknown scorer `{}`", args.scorer)))?;
 
