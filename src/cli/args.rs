@@ -30,6 +30,8 @@ pub enum Command {
     Synth(SynthArgs),
     /// Measure how well each suspicion scorer finds injected (or known) annotation errors.
     Evaluate(super::evaluate::EvaluateArgs),
+    /// Export the reviewer's corrections (or a corrected copy of items.csv) from the decision log.
+    Export(super::export::ExportArgs),
 }
 
 #[derive(Debug, Args)]

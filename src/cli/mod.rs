@@ -1,4 +1,5 @@
-//! The headless command line (clap): `classify`, `synth`, and opening the app.
+//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, and opening
+//! the app.
 //!
 //! Exit status: 0 ok, 2 bad input (dataset, arguments, parameter or permutation files),
 //! 1 internal error (e.g. an output file that cannot be written). Errors are one sentence
@@ -7,6 +8,7 @@
 mod args;
 mod classify;
 mod evaluate;
+mod export;
 mod progress;
 mod summary;
 mod synth;
@@ -59,6 +61,7 @@ pub fn main() -> ExitCode {
         Some(Command::Classify(a)) => classify::run(a),
         Some(Command::Synth(a)) => synth::run(a),
         Some(Command::Evaluate(a)) => evaluate::run(a),
+        Some(Command::Export(a)) => export::run(a),
         None => open_app(cli.dataset),
     };
     match result {
