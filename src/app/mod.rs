@@ -21,6 +21,8 @@ mod widgets;
 mod worker;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

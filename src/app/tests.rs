@@ -410,3 +410,41 @@ fn thumbnails_arrive_for_the_rows_on_screen() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A folder dropped on the window, as the platform reports it.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        Err("a folder has no bytes".into())
+    }
+}
+
+#[test]
+fn dropping_a_folder_opens_it_and_remembers_it() {
+    let mut h = harness(worker::engine_pipeline());
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(sample_dir())));
+    h.step();
+    assert!(h.state().is_running(), "the drop started a run");
+    wait_for_run(&mut h);
+    let n = h.state().results.as_ref().unwrap().len();
+    h.get_by_label(&format!("showing {n} of {n}"));
+    // The recent list in the File menu offers it again.
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Recent datasets").click();
+    h.run();
+    // Once in the menu bar (the open dataset), once in the recent list.
+    assert_eq!(
+        h.query_all_by_label(&sample_dir().display().to_string())
+            .count(),
+        2
+    );
+}
