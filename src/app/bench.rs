@@ -169,3 +169,56 @@ fn bench_100k() {
     app.grid.filter.annotation = None;
     time(app, "no filter");
 }
+
+/// Writes the tiled 100k catalogue to `$TILED_DIR` (default /tmp/tiled100k) for timing the
+/// real binary: `cargo test --release --bin pairwise-audit write_tiled -- --ignored`.
+#[test]
+#[ignore = "writes a 100k catalogue for manual timing"]
+fn write_tiled_100k() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let sample = Dataset::load(&root).unwrap();
+    let big = tiled(&sample, 54);
+    let dir =
+        std::path::PathBuf::from(std::env::var("TILED_DIR").unwrap_or("/tmp/tiled100k".into()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut w = csv::Writer::from_path(dir.join("items.csv")).unwrap();
+    w.write_record(["id", "description", "image", "label"])
+        .unwrap();
+    for it in &big.items {
+        let image = it
+            .image
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let label = it
+            .label
+            .map(|c| big.class_name(c).to_string())
+            .unwrap_or_default();
+        w.write_record([
+            it.id.as_str(),
+            it.description.as_str(),
+            image.as_str(),
+            label.as_str(),
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+    std::fs::copy(root.join("classes.csv"), dir.join("classes.csv")).unwrap();
+    ndarray_npy::write_npy(dir.join("class_embeddings.npy"), &big.class_embeddings).unwrap();
+    ndarray_npy::write_npy(
+        dir.join("image_embeddings.npy"),
+        big.image_embeddings.as_ref().unwrap(),
+    )
+    .unwrap();
+    ndarray_npy::write_npy(
+        dir.join("text_embeddings.npy"),
+        big.text_embeddings.as_ref().unwrap(),
+    )
+    .unwrap();
+    let images = dir.join("images");
+    if !images.exists() {
+        std::os::unix::fs::symlink(root.join("images"), images).unwrap();
+    }
+    let back = Dataset::load(&dir).unwrap();
+    assert_eq!(back.len(), big.len());
+}
