@@ -146,6 +146,11 @@ impl eframe::App for Shell {
         }
     }
 
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Reports the frame times (eframe may never drop the app).
+        self.frame_times = None;
+    }
+
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         storage.set_string(state::STORAGE_KEY, self.app.persisted.encode());
     }
