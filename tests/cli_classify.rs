@@ -338,3 +338,49 @@ fn an_output_that_cannot_be_written() {
     assert!(stderr(&o).contains("a-file/results"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
+
+#[test]
+fn params_file_and_flags_combine_and_one_modality_leaves_columns_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let params = dir.path().join("p.ron");
+    std::fs::write(&params, "(k: 12, seed: 5, min_items: 3)").unwrap();
+    let o = classify(
+        &out,
+        &[
+            "--params",
+            params.to_str().unwrap(),
+            "--seed",
+            "6",
+            "--modalities",
+            "text",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = read_json(&out.join("metrics.json"));
+    // The file's k and min_items, the flag's seed.
+    assert_eq!(m["params"]["k"], 12);
+    assert_eq!(m["params"]["min_items"], 3);
+    assert_eq!(m["params"]["seed"], 6);
+    assert_eq!(m["params"]["modalities"], serde_json::json!(["text"]));
+    // No image run: no agreement table, image columns empty, two text sources scored.
+    assert_eq!(m["metrics"]["agreement"].as_array().unwrap().len(), 0);
+    assert_eq!(m["metrics"]["vs_annotation"].as_array().unwrap().len(), 2);
+    let (header, rows) = read_csv(&out.join("predictions.csv"));
+    let (ib, tp) = (
+        column(&header, "image_base"),
+        column(&header, "text_pairwise"),
+    );
+    assert!(rows.iter().all(|r| r[ib].is_empty() && !r[tp].is_empty()));
+    let pairs = read_json(&out.join("pairs.json"));
+    let mods = pairs["modalities"].as_array().unwrap();
+    assert_eq!(mods.len(), 1);
+    assert_eq!(mods[0]["modality"], "text");
+    assert!(
+        mods[0]["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["dims"].as_array().unwrap().len() == 12 || p["fallback"] == true)
+    );
+}
