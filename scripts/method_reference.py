@@ -33,17 +33,20 @@ def normalise(M):
 
 
 def cross_ratio(A, B):
-    """Cross ratio of every column, with the project's sigma = 0 guard (docs/method.md)."""
+    """Cross ratio of every column, with the project's sigma = 0 guard (docs/method.md):
+    a side that is constant on a dimension (variance within 1e-10 of its mean square) gives
+    that dimension the ratio 1, the value of two identical distributions."""
     ma, mb = A.mean(0), B.mean(0)
     qa, qb = (A * A).mean(0), (B * B).mean(0)
     cv = np.maximum(0.5 * (qa + qb) - ma * mb, 0.0)
-    sa = np.sqrt(np.maximum(qa - ma * ma, 0.0))
-    sb = np.sqrt(np.maximum(qb - mb * mb, 0.0))
-    prod = sa * sb
+    va = np.maximum(qa - ma * ma, 0.0)
+    vb = np.maximum(qb - mb * mb, 0.0)
+    va = np.where(va <= 1e-10 * np.abs(qa), 0.0, va)
+    vb = np.where(vb <= 1e-10 * np.abs(qb), 0.0, vb)
+    prod = np.sqrt(va * vb)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.sqrt(cv / prod)
-    # Guard: a dimension constant on either side is ranked below every informative one.
-    return np.where(prod > 0, r, 0.0)
+    return np.where(prod > 0, np.maximum(r, 1.0), 1.0)
 
 
 def select(Xn, S, base, k, min_items, floor=None, margin=None):
