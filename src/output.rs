@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::audit::{Audit, Scorer};
+use crate::audit::{Audit, Flags, Scorer};
 use crate::metrics::MetricsReport;
 use crate::selection::PairRecord;
 use crate::{ClassId, Classification, Dataset, Modality, Monitor, Params, Stage};
@@ -30,8 +30,34 @@ pub struct WriteError {
     pub source: io::Error,
 }
 
-/// Write `path` through `fill` atomically (temp file in the same folder, fsync, rename).
+/// Write `path` through `fill` atomically (temp file in the same folder, fsync, rename,
+/// fsync of the folder).
 pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), WriteError> {
+    replace_file(path, fill)?;
+    sync_dir(parent(path));
+    Ok(())
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Make renames into `dir` durable. Not every platform can open a folder, and a failure
+/// here loses nothing that was written, so it is best effort.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// `write_atomic` without the folder sync (for writing several files, then syncing once).
+fn replace_file(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), WriteError> {
@@ -39,10 +65,7 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent(path);
     let name = path.file_name().ok_or_else(|| {
         err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -66,11 +89,6 @@ pub fn write_atomic(
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(err(e));
-    }
-    // Make the rename itself durable; not every platform can open a directory, and a failure
-    // here loses nothing that was written, so it is best effort.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -119,26 +137,63 @@ pub fn write_all(
     monitor: &Monitor,
 ) -> Result<(), WriteError> {
     monitor.begin(Stage::Write, None, FILES.len() as u64);
-    write_predictions(&dir.join(FILES[0]), ds, audit)?;
-    monitor.advance(1);
-    write_flagged(&dir.join(FILES[1]), ds, audit)?;
-    monitor.advance(1);
-    write_pairs(&dir.join(FILES[2]), ds, cls)?;
-    monitor.advance(1);
-    write_metrics(&dir.join(FILES[3]), ds, cls, audit, metrics, run)?;
-    monitor.advance(1);
-    Ok(())
+    // The files are independent: formatting one overlaps with another's fsync.
+    let jobs: [&(dyn Fn() -> Result<(), WriteError> + Sync); 4] = [
+        &|| predictions(&dir.join(FILES[0]), ds, audit),
+        &|| flagged(&dir.join(FILES[1]), ds, audit),
+        &|| pairs(&dir.join(FILES[2]), ds, cls),
+        &|| metrics_file(&dir.join(FILES[3]), ds, cls, audit, metrics, run),
+    ];
+    let results: Vec<Result<(), WriteError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                scope.spawn(|| {
+                    let r = job();
+                    monitor.advance(1);
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a writer thread panicked"))
+            .collect()
+    });
+    sync_dir(dir);
+    results.into_iter().collect()
 }
 
 fn name(ds: &Dataset, c: Option<ClassId>) -> &str {
     c.map_or("", |c| ds.class_name(c))
 }
 
-fn fmt_f64(buf: &mut String, v: f64) -> &str {
+/// `v` with six decimals, as `{:.6}` would print it but through integer formatting: the
+/// numeric CSV columns are most of a large run's write time. (A 7th decimal that is a
+/// binary near-tie may round the other way.) An absent value is empty.
+fn fixed6(buf: &mut String, v: Option<f64>) -> &str {
     use std::fmt::Write as _;
     buf.clear();
-    let _ = write!(buf, "{v:.6}");
+    match v {
+        None => {}
+        Some(v) if !v.is_finite() || v.abs() >= 9e12 => {
+            let _ = write!(buf, "{v:.6}");
+        }
+        Some(v) => {
+            let r = (v * 1e6).round() as i64;
+            if r < 0 {
+                buf.push('-');
+            }
+            let a = r.unsigned_abs();
+            let _ = write!(buf, "{}.{:06}", a / 1_000_000, a % 1_000_000);
+        }
+    }
     buf
+}
+
+/// `;`-joined flag names for every possible flag set, indexed by its bits.
+fn flag_strings() -> Vec<String> {
+    (0..16u8).map(|b| Flags(b).names().join(";")).collect()
 }
 
 /// The header of `predictions.csv`.
@@ -161,32 +216,22 @@ pub const PREDICTIONS_HEADER: [&str; 14] = [
 
 /// One row per item in items.csv order.
 pub fn write_predictions(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
-    write_atomic(path, |w| {
+    predictions(path, ds, audit)?;
+    sync_dir(parent(path));
+    Ok(())
+}
+
+fn predictions(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
+    replace_file(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(PREDICTIONS_HEADER)?;
         let image = audit.labels(Modality::Image);
         let text = audit.labels(Modality::Text);
+        let flags = flag_strings();
         let mut nums: [String; 5] = Default::default();
-        let mut flags = String::new();
         for i in 0..audit.len() {
-            flags.clear();
-            for (k, n) in audit.flags[i].names().into_iter().enumerate() {
-                if k > 0 {
-                    flags.push(';');
-                }
-                flags.push_str(n);
-            }
             let score = audit.scores.items[i].as_ref();
             let [s, ib, ip, tb, tp] = &mut nums;
-            let opt = |buf: &mut String, v: Option<f64>| match v {
-                Some(v) => fmt_f64(buf, v).to_string(),
-                None => String::new(),
-            };
-            let suspicion = opt(s, score.map(|s| s.score));
-            let ibm = opt(ib, image.map(|l| l.baseline_margin[i]));
-            let ipm = opt(ip, image.map(|l| l.pairwise_margin[i]));
-            let tbm = opt(tb, text.map(|l| l.baseline_margin[i]));
-            let tpm = opt(tp, text.map(|l| l.pairwise_margin[i]));
             csv.write_record([
                 ds.items[i].id.as_str(),
                 name(ds, audit.annotations[i]),
@@ -194,14 +239,14 @@ pub fn write_predictions(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(),
                 name(ds, image.map(|l| l.pairwise[i])),
                 name(ds, text.map(|l| l.baseline[i])),
                 name(ds, text.map(|l| l.pairwise[i])),
-                &flags,
-                &suspicion,
+                &flags[audit.flags[i].0 as usize],
+                fixed6(s, score.map(|s| s.score)),
                 audit.kinds[i].name(),
                 name(ds, score.map(|s| s.challenger)),
-                &ibm,
-                &ipm,
-                &tbm,
-                &tpm,
+                fixed6(ib, image.map(|l| l.baseline_margin[i])),
+                fixed6(ip, image.map(|l| l.pairwise_margin[i])),
+                fixed6(tb, text.map(|l| l.baseline_margin[i])),
+                fixed6(tp, text.map(|l| l.pairwise_margin[i])),
             ])?;
         }
         csv.flush()?;
@@ -226,30 +271,37 @@ pub const FLAGGED_HEADER: [&str; 11] = [
 
 /// The flagged items, most suspicious first.
 pub fn write_flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
-    write_atomic(path, |w| {
+    flagged(path, ds, audit)?;
+    sync_dir(parent(path));
+    Ok(())
+}
+
+fn flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
+    replace_file(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(FLAGGED_HEADER)?;
         let image = audit.labels(Modality::Image);
         let text = audit.labels(Modality::Text);
-        let mut buf = String::new();
+        let flags = flag_strings();
+        let (mut buf, mut evidence) = (String::new(), String::new());
         for (rank, i) in audit.flagged_ranking().into_iter().enumerate() {
             let score = audit.scores.items[i].as_ref();
-            let suspicion = match score {
-                Some(s) => fmt_f64(&mut buf, s.score).to_string(),
-                None => String::new(),
-            };
+            evidence.clear();
+            if let Some(s) = score {
+                evidence.push_str(&s.evidence.describe());
+            }
             csv.write_record([
                 (rank + 1).to_string().as_str(),
                 i.to_string().as_str(),
                 ds.items[i].id.as_str(),
                 name(ds, audit.annotations[i]),
                 audit.kinds[i].name(),
-                &suspicion,
+                fixed6(&mut buf, score.map(|s| s.score)),
                 name(ds, score.map(|s| s.challenger)),
                 name(ds, image.map(|l| l.pairwise[i])),
                 name(ds, text.map(|l| l.pairwise[i])),
-                &audit.flags[i].names().join(";"),
-                &score.map(|s| s.evidence.describe()).unwrap_or_default(),
+                &flags[audit.flags[i].0 as usize],
+                &evidence,
             ])?;
         }
         csv.flush()?;
@@ -280,6 +332,12 @@ struct NamedPair<'a> {
 
 /// Every modality's per-pair selection records.
 pub fn write_pairs(path: &Path, ds: &Dataset, cls: &Classification) -> Result<(), WriteError> {
+    pairs(path, ds, cls)?;
+    sync_dir(parent(path));
+    Ok(())
+}
+
+fn pairs(path: &Path, ds: &Dataset, cls: &Classification) -> Result<(), WriteError> {
     let file = PairsFile {
         classes: ds.classes.iter().map(|c| c.name.as_str()).collect(),
         dim: ds.dim(),
@@ -301,7 +359,11 @@ pub fn write_pairs(path: &Path, ds: &Dataset, cls: &Classification) -> Result<()
             })
             .collect(),
     };
-    write_json(path, &file)
+    // Compact: d ratios per pair make a pretty-printed file mostly whitespace.
+    replace_file(path, |w| {
+        serde_json::to_writer(&mut *w, &file).map_err(io::Error::other)?;
+        w.write_all(b"\n")
+    })
 }
 
 #[derive(Serialize)]
@@ -339,6 +401,19 @@ struct ModalityInfo<'a> {
 
 /// The metrics table, flag counts, parameters, permutations and timings.
 pub fn write_metrics(
+    path: &Path,
+    ds: &Dataset,
+    cls: &Classification,
+    audit: &Audit,
+    metrics: &MetricsReport,
+    run: &RunInfo,
+) -> Result<(), WriteError> {
+    metrics_file(path, ds, cls, audit, metrics, run)?;
+    sync_dir(parent(path));
+    Ok(())
+}
+
+fn metrics_file(
     path: &Path,
     ds: &Dataset,
     cls: &Classification,
@@ -387,7 +462,7 @@ pub fn write_metrics(
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), WriteError> {
-    write_atomic(path, |w| {
+    replace_file(path, |w| {
         serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::other)?;
         w.write_all(b"\n")
     })
@@ -420,6 +495,39 @@ mod tests {
         assert!(e.to_string().contains("x.txt") && e.to_string().contains("disk full"));
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn fixed6_matches_std_formatting() {
+        let mut b = String::new();
+        for v in [
+            0.0,
+            1.5,
+            -0.25,
+            0.123_456_7,
+            12.000_000_4,
+            -3.999_999_9,
+            123456.789,
+        ] {
+            assert_eq!(fixed6(&mut b, Some(v)), format!("{v:.6}"), "{v}");
+        }
+        // A 7th decimal that is a binary near-tie may round the other way: at most one unit
+        // of the last place apart.
+        let v = 0.123_456_5;
+        let got: f64 = fixed6(&mut b, Some(v)).parse().unwrap();
+        assert!((got - v).abs() <= 1e-6);
+        assert_eq!(fixed6(&mut b, None), "");
+        assert_eq!(fixed6(&mut b, Some(f64::INFINITY)), "inf");
+    }
+
+    #[test]
+    fn flag_strings_cover_every_combination() {
+        let s = flag_strings();
+        assert_eq!(s[0], "");
+        assert_eq!(
+            s[(Flags::IMAGE_TEXT_DISAGREE.0 | Flags::TEXT_NOT_ANNOTATION.0) as usize],
+            "image_text_disagree;text_not_annotation"
+        );
     }
 
     #[test]

@@ -186,6 +186,7 @@ fn suspicion_is_the_strongest_challengers_summed_margin() {
         Evidence::HeadToHead { image, text } => {
             assert!(close(image.unwrap(), 0.2) && close(text.unwrap(), -1.0));
         }
+        other => panic!("head-to-head evidence expected, found {other:?}"),
     }
     assert_eq!(audit.ranking(), vec![1, 4, 2, 0, 3]);
     // item0 is not flagged, so flagged.csv keeps the rest in the same order.

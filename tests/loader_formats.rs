@@ -247,3 +247,16 @@ fn pathdiff(target: &Path, base: &Path) -> std::path::PathBuf {
     }
     p.join(target.strip_prefix("/").unwrap())
 }
+
+#[test]
+fn blank_lines_and_crlf_line_ends_are_accepted() {
+    let fx = Fixture::valid();
+    fx.write(
+        "items.csv",
+        "id,description,image,label\r\na1,x,,cat\r\n\r\na2,x,,dog\r\na3,x,,\r\na4,x,,\r\n\na5,x,,\r\na6,x,,bird\r\n\r\n",
+    );
+    let ds = fx.load();
+    let ids: Vec<&str> = ds.items.iter().map(|it| it.id.as_str()).collect();
+    assert_eq!(ids, ["a1", "a2", "a3", "a4", "a5", "a6"]);
+    assert_eq!(ds.class_name(ds.items[5].label.unwrap()), "bird");
+}

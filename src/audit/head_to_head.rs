@@ -3,11 +3,10 @@
 //! classified modality; the challenger is the `c` with the largest summed margin, and that
 //! sum is the score. Positive: some class beats the annotation head to head.
 
-use ndarray::ArrayView1;
 use rayon::prelude::*;
 
 use super::scorer::{Evidence, ItemScore, ScoreInput, ScoreSet, Scorer};
-use crate::selection::PairRecord;
+use crate::tournament::PairKernel;
 use crate::{Cancelled, Modality, PairKey};
 
 /// Items per unit of parallel work (and per progress tick).
@@ -41,13 +40,20 @@ impl Scorer for HeadToHead {
         } = *input;
         let c_count = ds.num_classes();
         let classes = ds.class_embeddings.view();
-        // (modality, embeddings, pair records) for every classified modality.
-        let views: Vec<(Modality, _, &[PairRecord])> = cls
+        // (modality, embeddings, one kernel per pair) for every classified modality; the
+        // kernels are the tournament's own, so margins match its decisions bit for bit.
+        let views: Vec<(Modality, _, Vec<PairKernel>)> = cls
             .modalities()
             .into_iter()
             .filter_map(|m| {
                 let emb = ds.embeddings(m)?;
-                Some((m, emb.view(), cls.get(m)?.pairs.as_slice()))
+                let kernels = cls
+                    .get(m)?
+                    .pairs
+                    .iter()
+                    .map(|rec| PairKernel::new(classes, rec))
+                    .collect();
+                Some((m, emb.view(), kernels))
             })
             .collect();
         monitor.begin(crate::Stage::Audit, None, annotations.len() as u64);
@@ -69,11 +75,20 @@ impl Scorer for HeadToHead {
                             return None;
                         }
                         let i = start + offset;
-                        for (slot, (_, emb, pairs)) in views.iter().enumerate() {
+                        for (slot, (_, emb, kernels)) in views.iter().enumerate() {
                             let x = emb.row(i);
+                            // Rows of a standard-layout array are contiguous; copy otherwise.
+                            let owned;
+                            let row = match x.as_slice() {
+                                Some(r) => r,
+                                None => {
+                                    owned = x.to_vec();
+                                    &owned
+                                }
+                            };
                             for (c, m) in margins.iter_mut().enumerate() {
                                 if c != y {
-                                    m[slot] = challenger_margin(x, classes, pairs, c, y, c_count);
+                                    m[slot] = challenger_margin(kernels, row, c, y, c_count);
                                 }
                             }
                         }
@@ -123,40 +138,14 @@ impl Scorer for HeadToHead {
 
 /// `cos(x_D, K_c,D) − cos(x_D, K_y,D)` on the dimensions of pair `(c, y)`.
 fn challenger_margin(
-    x: ArrayView1<'_, f32>,
-    classes: ndarray::ArrayView2<'_, f32>,
-    pairs: &[PairRecord],
+    kernels: &[PairKernel],
+    row: &[f32],
     c: usize,
     y: usize,
     c_count: usize,
 ) -> f64 {
-    let rec = &pairs[PairKey::new(c, y).index(c_count)];
-    // head_to_head is oriented a − b with a < b.
-    let h = head_to_head(x, classes, rec);
-    if c == rec.pair.a { h } else { -h }
-}
-
-// TEMPORARY until the engine's `tournament::head_to_head` lands: same definition
-// (METHOD.md §4–5: f64 accumulation, a zero vector on D has cosine 0).
-fn head_to_head(
-    x: ArrayView1<'_, f32>,
-    classes: ndarray::ArrayView2<'_, f32>,
-    rec: &PairRecord,
-) -> f64 {
-    let (ka, kb) = (classes.row(rec.pair.a), classes.row(rec.pair.b));
-    let (mut xx, mut aa, mut bb, mut xa, mut xb) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &d in &rec.dims {
-        let d = d as usize;
-        let (xv, av, bv) = (x[d] as f64, ka[d] as f64, kb[d] as f64);
-        xx += xv * xv;
-        aa += av * av;
-        bb += bv * bv;
-        xa += xv * av;
-        xb += xv * bv;
-    }
-    let cos = |dot: f64, kk: f64| {
-        let den = (xx * kk).sqrt();
-        if den > 0.0 { dot / den } else { 0.0 }
-    };
-    cos(xa, aa) - cos(xb, bb)
+    let key = PairKey::new(c, y);
+    // The kernel is oriented a − b with a < b.
+    let h = kernels[key.index(c_count)].margin(row);
+    if c == key.a { h } else { -h }
 }

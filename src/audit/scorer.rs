@@ -35,6 +35,13 @@ pub enum Evidence {
         image: Option<f64>,
         text: Option<f64>,
     },
+    /// An annotation-aware scorer of `crate::scorers`: its named parts (`scorer/modality`,
+    /// z-scored in a combination) and, for the neighbour vote, each modality's nearest items
+    /// (row indices, best first).
+    Annotated {
+        parts: Vec<(String, f64)>,
+        neighbours: Vec<(crate::Modality, Vec<u32>)>,
+    },
 }
 
 impl Evidence {
@@ -50,6 +57,15 @@ impl Evidence {
                     parts.push(format!("text {v:+.4}"));
                 }
                 parts.join(", ")
+            }
+            Evidence::Annotated { parts, neighbours } => {
+                let mut out: Vec<String> =
+                    parts.iter().map(|(n, v)| format!("{n} {v:+.4}")).collect();
+                for (m, idx) in neighbours {
+                    let shown: Vec<String> = idx.iter().take(5).map(|i| i.to_string()).collect();
+                    out.push(format!("{m} neighbours {}", shown.join(" ")));
+                }
+                out.join(", ")
             }
         }
     }
@@ -94,7 +110,9 @@ pub const DEFAULT_SCORER: &str = super::head_to_head::HeadToHead::NAME;
 
 /// Every available scorer, default first.
 pub fn registry() -> Vec<Box<dyn Scorer>> {
-    vec![Box::new(super::head_to_head::HeadToHead)]
+    let mut all: Vec<Box<dyn Scorer>> = vec![Box::new(super::head_to_head::HeadToHead)];
+    all.extend(crate::scorers::registered::all());
+    all
 }
 
 /// The scorer called `name`, if there is one.

@@ -28,6 +28,10 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Generate a CLIP-like synthetic catalogue (for tests and benchmarks).
     Synth(SynthArgs),
+    /// Measure how well each suspicion scorer finds injected (or known) annotation errors.
+    Evaluate(super::evaluate::EvaluateArgs),
+    /// Export the reviewer's corrections (or a corrected copy of items.csv) from the decision log.
+    Export(super::export::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -42,10 +46,10 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub k: Option<usize>,
     /// Absolute cosine floor [default: per modality, the 10th percentile of top cosines].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub floor: Option<f64>,
     /// Absolute head-to-head margin [default: per pair, the 25th percentile].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub margin: Option<f64>,
     /// Fewer kept items than this on a pair side falls back to all dimensions [default: 5].
     #[arg(long)]

@@ -1,4 +1,5 @@
-//! The headless command line (clap): `classify`, `synth`, and opening the app.
+//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, and opening
+//! the app.
 //!
 //! Exit status: 0 ok, 2 bad input (dataset, arguments, parameter or permutation files),
 //! 1 internal error (e.g. an output file that cannot be written). Errors are one sentence
@@ -6,6 +7,8 @@
 
 mod args;
 mod classify;
+mod evaluate;
+mod export;
 mod progress;
 mod summary;
 mod synth;
@@ -57,6 +60,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Classify(a)) => classify::run(a),
         Some(Command::Synth(a)) => synth::run(a),
+        Some(Command::Evaluate(a)) => evaluate::run(a),
+        Some(Command::Export(a)) => export::run(a),
         None => open_app(cli.dataset),
     };
     match result {
@@ -70,16 +75,7 @@ pub fn main() -> ExitCode {
 
 #[cfg(feature = "gui")]
 fn open_app(dataset: Option<PathBuf>) -> Result<(), CliError> {
-    app_run(dataset).map_err(CliError::Internal)
-}
-
-// TEMPORARY: stands in for `crate::app::run` until the app lands; then call that instead.
-#[cfg(feature = "gui")]
-fn app_run(dataset: Option<PathBuf>) -> Result<(), String> {
-    let _ = dataset;
-    Err("the review app is not part of this build yet; \
-         run `pairwise-audit classify DATASET --out DIR` instead"
-        .to_string())
+    crate::app::run(dataset).map_err(CliError::Internal)
 }
 
 /// Without the app, the bare command explains how to run `classify`.

@@ -77,7 +77,7 @@ fn watch(monitor: &Monitor, stop: &AtomicBool) {
         }
         let idle = matches!(p.stage, Stage::Idle | Stage::Done);
         if bar.is_none() && !idle && since.elapsed() > SHOW_AFTER {
-            bar = Some(new_bar(&p));
+            bar = Some(new_bar(&p).with_elapsed(since.elapsed()));
         }
         if let Some(b) = &bar {
             if p.total > 0 {

@@ -1,0 +1,258 @@
+//! The confusion matrix of two label sources as a clickable heatmap. A click filters the grid
+//! to exactly that cell's items.
+
+use egui::{Color32, Role, Sense, WidgetInfo};
+
+use super::AuditApp;
+use super::commands::Command;
+use super::grid::CellFilter;
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, source_name};
+
+/// The last matrix computed, so that the heatmap costs nothing per frame.
+#[derive(Default)]
+pub struct Cache {
+    key: Option<(u64, LabelSource, LabelSource)>,
+    counts: Vec<u32>,
+}
+
+/// `C × C` counts, row-major: row = `rows` label, column = `cols` label. Items missing either
+/// label are not counted.
+pub fn counts(r: &Results, rows: LabelSource, cols: LabelSource) -> Vec<u32> {
+    let c = r.dataset.num_classes();
+    let mut m = vec![0u32; c * c];
+    for row in &r.rows {
+        if let (Some(a), Some(b)) = (row.label(rows), row.label(cols)) {
+            m[a * c + b] += 1;
+        }
+    }
+    m
+}
+
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
+    let Some(r) = app.results.clone() else {
+        ui.weak("No results yet.");
+        return;
+    };
+    let sources = r.sources();
+    let p = &mut app.persisted;
+    if !sources.contains(&p.confusion_rows) {
+        p.confusion_rows = sources[0];
+    }
+    if !sources.contains(&p.confusion_cols) {
+        p.confusion_cols = *sources.get(1).unwrap_or(&sources[0]);
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("rows");
+        source_picker(ui, "confusion rows", &sources, &mut p.confusion_rows);
+        ui.label("columns");
+        source_picker(ui, "confusion cols", &sources, &mut p.confusion_cols);
+        ui.checkbox(&mut p.confusion_normalise, "normalise rows");
+    });
+    let key = (r.generation, p.confusion_rows, p.confusion_cols);
+    if app.confusion.key != Some(key) {
+        app.confusion.counts = counts(&r, key.1, key.2);
+        app.confusion.key = Some(key);
+    }
+    let (rows, cols, normalise) = (p.confusion_rows, p.confusion_cols, p.confusion_normalise);
+    let active = app.grid.filter.cell.clone();
+    egui::ScrollArea::both()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            heatmap(
+                ui,
+                &r,
+                &app.confusion.counts,
+                rows,
+                cols,
+                normalise,
+                active.as_ref(),
+                cmds,
+            );
+        });
+}
+
+fn source_picker(ui: &mut egui::Ui, id: &str, sources: &[LabelSource], value: &mut LabelSource) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(source_name(*value))
+        .show_ui(ui, |ui| {
+            for &s in sources {
+                ui.selectable_value(value, s, source_name(s));
+            }
+        })
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, id));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn heatmap(
+    ui: &mut egui::Ui,
+    r: &Results,
+    counts: &[u32],
+    rows: LabelSource,
+    cols: LabelSource,
+    normalise: bool,
+    active: Option<&CellFilter>,
+    cmds: &mut Vec<Command>,
+) {
+    let c = r.dataset.num_classes();
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let name_w = (0..c)
+        .map(|k| {
+            ui.painter()
+                .layout_no_wrap(
+                    r.dataset.class_name(k).to_string(),
+                    font.clone(),
+                    Color32::WHITE,
+                )
+                .size()
+                .x
+        })
+        .fold(0.0f32, f32::max)
+        + 8.0;
+    let cell = ((ui.available_width() - name_w - 8.0) / c as f32).clamp(22.0, 56.0);
+    let row_totals: Vec<u32> = (0..c)
+        .map(|a| counts[a * c..(a + 1) * c].iter().sum())
+        .collect();
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let text_colour = ui.visuals().text_color();
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(name_w + cell * c as f32, name_w + cell * c as f32 + 4.0),
+        Sense::hover(),
+    );
+    let origin = rect.min + egui::vec2(name_w, name_w);
+    let painter = ui.painter_at(rect.expand(2.0));
+    // Column names, rotated to read bottom-up.
+    for k in 0..c {
+        let galley = painter.layout_no_wrap(
+            r.dataset.class_name(k).to_string(),
+            font.clone(),
+            text_colour,
+        );
+        let pos = egui::pos2(
+            origin.x + cell * (k as f32 + 0.5) - galley.size().y / 2.0,
+            origin.y - 4.0,
+        );
+        painter.add(
+            egui::epaint::TextShape::new(pos, galley, text_colour)
+                .with_angle(-std::f32::consts::FRAC_PI_2),
+        );
+    }
+    for a in 0..c {
+        painter.text(
+            egui::pos2(origin.x - 4.0, origin.y + cell * (a as f32 + 0.5)),
+            egui::Align2::RIGHT_CENTER,
+            r.dataset.class_name(a),
+            font.clone(),
+            text_colour,
+        );
+        for b in 0..c {
+            let n = counts[a * c + b];
+            let strength = if normalise {
+                n as f32 / row_totals[a].max(1) as f32
+            } else {
+                n as f32 / max
+            };
+            let cell_rect = egui::Rect::from_min_size(
+                origin + egui::vec2(cell * b as f32, cell * a as f32),
+                egui::vec2(cell, cell),
+            );
+            let id = ui.scope_id().with(("confusion cell", a, b));
+            let resp = ui.interact(cell_rect, id, Sense::click());
+            let label = format!(
+                "{} × {}: {n}",
+                r.dataset.class_name(a),
+                r.dataset.class_name(b)
+            );
+            resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
+            let fill = heat(strength, a == b, ui.visuals().dark_mode);
+            painter.rect_filled(cell_rect.shrink(0.5), 2.0, fill);
+            let this = CellFilter {
+                rows,
+                cols,
+                row_class: a,
+                col_class: b,
+            };
+            if active == Some(&this) || resp.hovered() {
+                painter.rect_stroke(
+                    cell_rect,
+                    2.0,
+                    egui::Stroke::new(2.0, ui.visuals().strong_text_color()),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            if n > 0 && cell >= 22.0 {
+                let ink = if strength > 0.55 {
+                    Color32::BLACK
+                } else {
+                    text_colour
+                };
+                let t = if normalise && cell >= 34.0 {
+                    format!("{:.0}%", 100.0 * strength)
+                } else {
+                    n.to_string()
+                };
+                painter.text(
+                    cell_rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    t,
+                    font.clone(),
+                    ink,
+                );
+            }
+            let resp = resp.on_hover_text(format!(
+                "{} = {}\n{} = {}\n{n} items ({:.1} % of the row)\nclick to show them in the grid",
+                source_name(rows),
+                r.dataset.class_name(a),
+                source_name(cols),
+                r.dataset.class_name(b),
+                100.0 * n as f64 / row_totals[a].max(1) as f64
+            ));
+            if resp.clicked() {
+                cmds.push(Command::FilterCell(this));
+            }
+        }
+    }
+    ui.weak(format!(
+        "rows: {} · columns: {} · diagonal = agreement",
+        source_name(rows),
+        source_name(cols)
+    ));
+}
+
+/// Off-diagonal cells in warm colours (errors), the diagonal in green, both scaling with the
+/// share so that small counts stay visible.
+fn heat(strength: f32, diagonal: bool, dark: bool) -> Color32 {
+    let s = strength.clamp(0.0, 1.0).sqrt();
+    let bg = if dark {
+        Color32::from_gray(35)
+    } else {
+        Color32::from_gray(245)
+    };
+    let hot = if diagonal {
+        Color32::from_rgb(80, 200, 120)
+    } else {
+        Color32::from_rgb(250, 150, 60)
+    };
+    if strength == 0.0 {
+        return bg;
+    }
+    lerp(bg, hot, 0.15 + 0.85 * s)
+}
+
+fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {
+    let f = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+    Color32::from_rgb(f(a.r(), b.r()), f(a.g(), b.g()), f(a.b(), b.b()))
+}
+
+/// Items in one cell (for tests and the chip's count).
+#[allow(dead_code)]
+pub fn cell_items(r: &Results, f: &CellFilter) -> Vec<usize> {
+    (0..r.len())
+        .filter(|&i| {
+            r.rows[i].label(f.rows) == Some(f.row_class)
+                && r.rows[i].label(f.cols) == Some(f.col_class)
+        })
+        .collect()
+}

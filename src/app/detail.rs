@@ -1,0 +1,225 @@
+//! The selected item: image, description, the five labels, per-class cosine bars per
+//! modality, and its tournament path.
+
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Plot};
+use pairwise_audit::{ClassId, Modality, PairKey};
+
+use super::AuditApp;
+use super::commands::Command;
+use super::grid::flag_colour;
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, flag_label, flag_tooltip};
+use super::widgets::swatch;
+
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
+    let Some(r) = app.results.clone() else {
+        ui.weak("No results yet.");
+        return;
+    };
+    let Some(i) = app.selected.filter(|&i| i < r.len()) else {
+        ui.weak("Select an item in the grid (click a row, or use the arrow keys).");
+        return;
+    };
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            item_view(ui, app, &r, i, cmds);
+        });
+}
+
+fn item_view(
+    ui: &mut egui::Ui,
+    app: &mut AuditApp,
+    r: &Results,
+    i: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let item = &r.dataset.items[i];
+    let row = &r.rows[i];
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(&item.id);
+        ui.label(
+            RichText::new(flag_label(row.flag))
+                .color(flag_colour(row.flag, ui.visuals()))
+                .strong(),
+        )
+        .on_hover_text(flag_tooltip(row.flag));
+        if let Some(s) = row.suspicion {
+            ui.label(format!("suspicion {s:.3}"))
+                .on_hover_text(r.evidence(i).unwrap_or_default());
+        }
+    });
+    let path = r.dataset.image_path(i);
+    if item.image.is_some() {
+        let side = ui.available_width().min(320.0);
+        let resp = app.thumbs.show(ui, i, path.as_deref(), side);
+        if let Some(p) = &path {
+            resp.on_hover_text(p.display().to_string());
+        }
+    }
+    ui.add_space(4.0);
+    ui.label(&item.description);
+    ui.add_space(6.0);
+
+    let weak = ui.visuals().weak_text_color();
+    let warn = flag_colour(FlagKind::OneNotAnnotation, ui.visuals());
+    let class_text = |c: Option<ClassId>| {
+        let t = RichText::new(r.class_name(c));
+        if c.is_some() && row.annotation.is_some() && c != row.annotation {
+            t.color(warn).strong()
+        } else {
+            t
+        }
+    };
+    egui::Grid::new("labels")
+        .num_columns(3)
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            ui.label(RichText::new("annotation").color(weak));
+            ui.label(RichText::new(r.class_name(row.annotation)).strong());
+            ui.end_row();
+            ui.label("");
+            ui.label(RichText::new("baseline").color(weak));
+            ui.label(RichText::new("pairwise").color(weak));
+            ui.end_row();
+            for m in Modality::ALL {
+                ui.label(RichText::new(m.name()).color(weak));
+                for source in [LabelSource::Baseline(m), LabelSource::Pairwise(m)] {
+                    ui.label(class_text(row.label(source)));
+                }
+                ui.end_row();
+            }
+        });
+    if let (Some(y), Some(p)) = (row.annotation, row.challenger) {
+        for m in r.classification.modalities() {
+            if ui
+                .button(format!(
+                    "Inspect {} vs {} ({m})",
+                    r.class_name(Some(y)),
+                    r.class_name(Some(p))
+                ))
+                .on_hover_text("Open the dimension inspector on the annotation and the challenger")
+                .clicked()
+            {
+                cmds.push(Command::InspectPair(m, PairKey::new(y, p)));
+            }
+        }
+    }
+
+    for m in r.classification.modalities() {
+        let Some(res) = r.classification.get(m) else {
+            continue;
+        };
+        ui.separator();
+        ui.label(RichText::new(format!("{m}: cosine to each class")).strong());
+        cosine_chart(
+            ui,
+            r,
+            i,
+            m,
+            res.scores.row(i).to_vec(),
+            row.annotation,
+            row.pairwise(m),
+        );
+        ui.label(RichText::new(format!("{m}: tournament path")).strong());
+        tournament_path(ui, r, i, m);
+    }
+}
+
+/// Horizontal bars, one per class, named on the axis; the annotation and the pairwise winner
+/// are coloured so the eye finds them at once.
+fn cosine_chart(
+    ui: &mut egui::Ui,
+    r: &Results,
+    i: usize,
+    m: Modality,
+    scores: Vec<f64>,
+    annotation: Option<ClassId>,
+    winner: Option<ClassId>,
+) {
+    let c = scores.len();
+    let names: Vec<String> = (0..c)
+        .map(|k| r.dataset.class_name(k).to_string())
+        .collect();
+    let base = Color32::from_rgb(110, 140, 190);
+    let bars: Vec<Bar> = scores
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let colour = if Some(k) == winner {
+                Color32::from_rgb(90, 190, 120)
+            } else if Some(k) == annotation {
+                Color32::from_rgb(230, 170, 60)
+            } else {
+                base
+            };
+            // Top class at the top: the argument axis grows upwards.
+            Bar::new((c - 1 - k) as f64, s)
+                .name(&names[k])
+                .fill(colour.gamma_multiply(0.8))
+                .stroke(egui::Stroke::new(1.0, colour))
+                .width(0.7)
+        })
+        .collect();
+    let chart = BarChart::new(format!("{m} cosine"), bars)
+        .horizontal()
+        .element_formatter(Box::new(|bar, _| format!("{}: {:.4}", bar.name, bar.value)));
+    let label_names = names.clone();
+    Plot::new(("cosines", m, i))
+        .height((c as f32 * 16.0).clamp(90.0, 320.0))
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_grid([true, false])
+        .y_axis_min_width(70.0)
+        .y_axis_formatter(move |mark, _| {
+            let k = mark.value.round();
+            if (mark.value - k).abs() > 1e-6 || k < 0.0 || k as usize >= c {
+                return String::new();
+            }
+            label_names[c - 1 - k as usize].clone()
+        })
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .show(ui, |plot| plot.add(chart));
+    ui.horizontal(|ui| {
+        swatch(ui, Color32::from_rgb(90, 190, 120), "pairwise label");
+        swatch(ui, Color32::from_rgb(230, 170, 60), "annotation");
+    });
+}
+
+fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {
+    let matches = super::engine_glue::trace(r, i, m);
+    match matches {
+        None => {
+            ui.weak("(the tournament path is not available for this run)");
+        }
+        Some(matches) => {
+            egui::Grid::new(("path", m))
+                .num_columns(4)
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.weak("round");
+                    ui.weak("pair");
+                    ui.weak("winner");
+                    ui.weak("margin");
+                    ui.end_row();
+                    for mt in matches {
+                        ui.label(format!("{}", mt.round + 1));
+                        ui.label(format!(
+                            "{} vs {}",
+                            r.class_name(Some(mt.a)),
+                            r.class_name(Some(mt.b))
+                        ));
+                        ui.label(RichText::new(r.class_name(Some(mt.winner))).strong());
+                        ui.monospace(format!("{:+.4}", mt.margin));
+                        ui.end_row();
+                    }
+                });
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The filter column (flag kinds with counts, class filters) and the search bar above the grid.
+
+use egui::RichText;
+use pairwise_audit::ClassId;
+
+use super::AuditApp;
+use super::commands::Command;
+use super::grid::flag_colour;
+use super::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
+
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, _cmds: &mut Vec<Command>) {
+    let Some(r) = app.results.clone() else { return };
+    let filter = &mut app.grid.filter;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Flags");
+        let mut counts = [0usize; FLAG_KINDS.len()];
+        for row in &r.rows {
+            counts[FLAG_KINDS.iter().position(|&f| f == row.flag).unwrap_or(0)] += 1;
+        }
+        if ui
+            .selectable_label(filter.flag.is_none(), format!("all items ({})", r.len()))
+            .clicked()
+        {
+            filter.flag = None;
+        }
+        for (kind, count) in FLAG_KINDS.into_iter().zip(counts) {
+            let text = RichText::new(format!("{} ({count})", flag_label(kind)))
+                .color(flag_colour(kind, ui.visuals()));
+            if ui
+                .selectable_label(filter.flag == Some(kind), text)
+                .on_hover_text(flag_tooltip(kind))
+                .clicked()
+            {
+                filter.flag = if filter.flag == Some(kind) {
+                    None
+                } else {
+                    Some(kind)
+                };
+            }
+        }
+        ui.add_space(8.0);
+        ui.heading("Classes");
+        class_combo(ui, "Annotation", &r, &mut filter.annotation);
+        class_combo(ui, "Predicted", &r, &mut filter.predicted)
+            .on_hover_text("Items whose image or text pairwise label is this class");
+        ui.add_space(8.0);
+        if ui
+            .add_enabled(
+                *filter != Default::default(),
+                egui::Button::new("Clear all filters"),
+            )
+            .clicked()
+        {
+            *filter = Default::default();
+        }
+    });
+}
+
+fn class_combo(
+    ui: &mut egui::Ui,
+    label: &str,
+    r: &Results,
+    value: &mut Option<ClassId>,
+) -> egui::Response {
+    egui::ComboBox::new(label, label)
+        .width(100.0)
+        .selected_text(value.map_or("any", |c| r.dataset.class_name(c)))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, None, "any");
+            for c in 0..r.dataset.num_classes() {
+                ui.selectable_value(value, Some(c), r.dataset.class_name(c));
+            }
+        })
+        .response
+}
+
+pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label("Search");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.grid.filter.search)
+                .hint_text("search id or description")
+                .desired_width(260.0),
+        );
+        if !app.grid.filter.search.is_empty()
+            && ui
+                .small_button("×")
+                .on_hover_text("Clear the search")
+                .clicked()
+        {
+            app.grid.filter.search.clear();
+        }
+        if let Some(cell) = &app.grid.filter.cell {
+            let chip = egui::Button::new(format!("{}  ×", cell.describe(r)))
+                .fill(ui.visuals().selection.bg_fill)
+                .corner_radius(10.0);
+            if ui.add(chip).on_hover_text("Remove this filter").clicked() {
+                cmds.push(Command::ClearCellFilter);
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(format!(
+                "showing {} of {}",
+                app.grid.refresh(r).len(),
+                r.len()
+            ));
+        });
+    });
+}

@@ -1,0 +1,388 @@
+//! The item table: a virtualized `TableBuilder` over a cached order of row indices. The order
+//! (filter + sort) is recomputed only when its inputs change, never per frame.
+
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+use pairwise_audit::{ClassId, Modality};
+
+use super::commands::Command;
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::metrics::LabelSource;
+
+use super::review::{Results, flag_label, flag_tooltip, source_name};
+use super::thumbnails::Thumbnails;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SortColumn {
+    Id,
+    Description,
+    Annotation,
+    Image,
+    Text,
+    Flag,
+    Suspicion,
+    Status,
+}
+
+impl SortColumn {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::Id => "Id",
+            SortColumn::Description => "Description",
+            SortColumn::Annotation => "Annotation",
+            SortColumn::Image => "Image label",
+            SortColumn::Text => "Text label",
+            SortColumn::Flag => "Flag",
+            SortColumn::Suspicion => "Suspicion",
+            SortColumn::Status => "Review",
+        }
+    }
+
+    /// The direction of a first click: the most suspicious and the strongest flags on top,
+    /// everything else A to Z.
+    fn first_click_descending(self) -> bool {
+        matches!(self, SortColumn::Suspicion | SortColumn::Flag)
+    }
+}
+
+/// A confusion-matrix cell as a filter: items whose `rows` label is `row_class` and whose
+/// `cols` label is `col_class`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellFilter {
+    pub rows: LabelSource,
+    pub cols: LabelSource,
+    pub row_class: ClassId,
+    pub col_class: ClassId,
+}
+
+impl CellFilter {
+    pub fn describe(&self, r: &Results) -> String {
+        format!(
+            "{} = {} × {} = {}",
+            source_name(self.rows),
+            r.class_name(Some(self.row_class)),
+            source_name(self.cols),
+            r.class_name(Some(self.col_class))
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Filter {
+    pub flag: Option<FlagKind>,
+    pub annotation: Option<ClassId>,
+    /// Matches an item whose image or text pairwise label is this class.
+    pub predicted: Option<ClassId>,
+    pub search: String,
+    pub cell: Option<CellFilter>,
+}
+
+impl Filter {
+    fn keeps(&self, r: &Results, i: usize, needle: &str) -> bool {
+        let row = &r.rows[i];
+        if self.flag.is_some_and(|f| row.flag != f) {
+            return false;
+        }
+        if self.annotation.is_some() && row.annotation != self.annotation {
+            return false;
+        }
+        if let Some(c) = self.predicted
+            && row.pairwise(Modality::Image) != Some(c)
+            && row.pairwise(Modality::Text) != Some(c)
+        {
+            return false;
+        }
+        if let Some(cell) = &self.cell
+            && (row.label(cell.rows) != Some(cell.row_class)
+                || row.label(cell.cols) != Some(cell.col_class))
+        {
+            return false;
+        }
+        needle.is_empty() || r.haystack[i].contains(needle)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct ViewKey {
+    generation: u64,
+    sort: SortColumn,
+    descending: bool,
+    filter: Filter,
+}
+
+pub struct Grid {
+    pub sort: SortColumn,
+    pub descending: bool,
+    pub filter: Filter,
+    order: Vec<u32>,
+    key: Option<ViewKey>,
+    /// How long the last filter + sort took (shown in the status bar, used by the benchmark).
+    pub last_compute: Duration,
+    /// Row position to bring into view on the next frame (keyboard navigation).
+    pub scroll_to: Option<usize>,
+    /// Rows that fit on screen, for PageUp/PageDown.
+    pub page_rows: usize,
+}
+
+impl Default for Grid {
+    fn default() -> Grid {
+        Grid {
+            sort: SortColumn::Suspicion,
+            descending: true,
+            filter: Filter::default(),
+            order: Vec::new(),
+            key: None,
+            last_compute: Duration::ZERO,
+            scroll_to: None,
+            page_rows: 20,
+        }
+    }
+}
+
+impl Grid {
+    /// Click on a header: sort by it, or reverse when it already is the sort column.
+    pub fn sort_by(&mut self, col: SortColumn) {
+        if self.sort == col {
+            self.descending = !self.descending;
+        } else {
+            self.sort = col;
+            self.descending = col.first_click_descending();
+        }
+    }
+
+    /// The visible rows (indices into items.csv), recomputed only when an input changed.
+    pub fn refresh(&mut self, r: &Results) -> &[u32] {
+        let key = ViewKey {
+            generation: r.generation,
+            sort: self.sort,
+            descending: self.descending,
+            filter: self.filter.clone(),
+        };
+        if self.key.as_ref() != Some(&key) {
+            let t = Instant::now();
+            self.order = compute_order(r, &key);
+            self.last_compute = t.elapsed();
+            self.key = Some(key);
+        }
+        &self.order
+    }
+
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+}
+
+fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
+    let needle = key.filter.search.trim().to_lowercase();
+    let mut order: Vec<u32> = (0..r.len())
+        .filter(|&i| key.filter.keeps(r, i, &needle))
+        .map(|i| i as u32)
+        .collect();
+    // Classes sort by name; precompute each class's rank so the comparator does no string work.
+    let mut by_name: Vec<ClassId> = (0..r.dataset.num_classes()).collect();
+    by_name.sort_by(|&a, &b| r.dataset.class_name(a).cmp(r.dataset.class_name(b)));
+    let mut rank = vec![0u32; by_name.len()];
+    for (pos, &c) in by_name.iter().enumerate() {
+        rank[c] = pos as u32;
+    }
+    // Missing labels sort after every class.
+    let class_key = |c: Option<ClassId>| c.map_or(u32::MAX, |c| rank[c]);
+    let items = &r.dataset.items;
+    let rows = &r.rows;
+    let desc = key.descending;
+    let by = |order: &mut Vec<u32>, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering| {
+        order.sort_by(|&a, &b| {
+            let ord = cmp(a as usize, b as usize);
+            let ord = if desc { ord.reverse() } else { ord };
+            // Ties keep file order in both directions, so the view never jitters.
+            ord.then(a.cmp(&b))
+        });
+    };
+    match key.sort {
+        // Review status arrives with the review workflow; until then it is file order.
+        SortColumn::Status => {
+            if desc {
+                order.reverse();
+            }
+        }
+        SortColumn::Id => by(&mut order, &|a, b| items[a].id.cmp(&items[b].id)),
+        SortColumn::Description => by(&mut order, &|a, b| {
+            items[a].description.cmp(&items[b].description)
+        }),
+        SortColumn::Annotation => by(&mut order, &|a, b| {
+            class_key(rows[a].annotation).cmp(&class_key(rows[b].annotation))
+        }),
+        SortColumn::Image => by(&mut order, &|a, b| {
+            class_key(rows[a].pairwise(Modality::Image))
+                .cmp(&class_key(rows[b].pairwise(Modality::Image)))
+        }),
+        SortColumn::Text => by(&mut order, &|a, b| {
+            class_key(rows[a].pairwise(Modality::Text))
+                .cmp(&class_key(rows[b].pairwise(Modality::Text)))
+        }),
+        SortColumn::Flag => by(&mut order, &|a, b| rows[a].flag.cmp(&rows[b].flag)),
+        SortColumn::Suspicion => by(&mut order, &|a, b| {
+            // Unscored items sort below every score.
+            let s = |i: usize| rows[i].suspicion.unwrap_or(f64::NEG_INFINITY);
+            s(a).total_cmp(&s(b))
+        }),
+    }
+    order
+}
+
+pub fn flag_colour(flag: FlagKind, visuals: &egui::Visuals) -> Color32 {
+    let dark = visuals.dark_mode;
+    match flag {
+        FlagKind::AgreeNotAnnotation => {
+            if dark {
+                Color32::from_rgb(255, 110, 100)
+            } else {
+                Color32::from_rgb(190, 30, 20)
+            }
+        }
+        FlagKind::BothNotAnnotation | FlagKind::OneNotAnnotation => {
+            if dark {
+                Color32::from_rgb(240, 190, 80)
+            } else {
+                Color32::from_rgb(150, 95, 0)
+            }
+        }
+        FlagKind::ImageTextDisagree => {
+            if dark {
+                Color32::from_rgb(150, 180, 255)
+            } else {
+                Color32::from_rgb(40, 80, 180)
+            }
+        }
+        FlagKind::None => visuals.weak_text_color(),
+    }
+}
+
+pub const ROW_HEIGHT: f32 = 36.0;
+
+/// Draw the table. Clicks become `Command`s; nothing here changes the selection directly.
+pub fn table(
+    ui: &mut egui::Ui,
+    grid: &mut Grid,
+    r: &Results,
+    selected: Option<usize>,
+    thumbs: &mut Thumbnails,
+    cmds: &mut Vec<Command>,
+) {
+    grid.refresh(r);
+    let weak = ui.visuals().weak_text_color();
+    let visuals = ui.visuals().clone();
+    let show_thumbs = r.has_images;
+    let row_h = if show_thumbs { ROW_HEIGHT } else { 22.0 };
+    grid.page_rows = ((ui.available_height() / row_h) as usize)
+        .saturating_sub(2)
+        .max(1);
+    let mut builder = TableBuilder::new(ui)
+        .id_salt("items")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .auto_shrink([false, false]);
+    if let Some(pos) = grid.scroll_to.take() {
+        builder = builder.scroll_to_row(pos, None);
+    }
+    if show_thumbs {
+        builder = builder.column(Column::exact(row_h));
+    }
+    builder = builder
+        .column(Column::initial(80.0).at_least(40.0).clip(true))
+        // The description takes whatever the fixed columns leave.
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::initial(90.0).at_least(40.0).clip(true))
+        .column(Column::initial(90.0).at_least(40.0).clip(true))
+        .column(Column::initial(90.0).at_least(40.0).clip(true))
+        .column(Column::initial(145.0).at_least(40.0).clip(true))
+        .column(Column::initial(80.0).at_least(40.0).clip(true))
+        .column(Column::initial(60.0).at_least(40.0).clip(true));
+    let columns = [
+        SortColumn::Id,
+        SortColumn::Description,
+        SortColumn::Annotation,
+        SortColumn::Image,
+        SortColumn::Text,
+        SortColumn::Flag,
+        SortColumn::Suspicion,
+        SortColumn::Status,
+    ];
+    let (sort, desc) = (grid.sort, grid.descending);
+    let table = builder.header(24.0, |mut header| {
+        if show_thumbs {
+            header.col(|_| {});
+        }
+        for col in columns {
+            header.col(|ui| {
+                let text = RichText::new(col.label()).strong();
+                let resp = ui
+                    .add(egui::Button::new(text).frame(false))
+                    .on_hover_text(format!("Sort by {}; click again to reverse", col.label()));
+                if resp.clicked() {
+                    cmds.push(Command::SortBy(col));
+                }
+                if sort == col {
+                    super::widgets::sort_arrow(ui, desc);
+                }
+            });
+        }
+    });
+    let order = grid.order();
+    let items = &r.dataset.items;
+    table.body(|body| {
+        body.rows(row_h, order.len(), |mut row| {
+            let i = order[row.index()] as usize;
+            let item = &items[i];
+            let facts = &r.rows[i];
+            row.set_selected(selected == Some(i));
+            if show_thumbs {
+                row.col(|ui| {
+                    let path = r.dataset.image_path(i);
+                    thumbs.show(ui, i, path.as_deref(), row_h - 2.0);
+                });
+            }
+            let cell = |ui: &mut egui::Ui, text: RichText| {
+                ui.add(egui::Label::new(text).truncate().selectable(false));
+            };
+            row.col(|ui| cell(ui, RichText::new(&item.id).monospace()));
+            row.col(|ui| cell(ui, RichText::new(&item.description)));
+            row.col(|ui| cell(ui, RichText::new(r.class_name(facts.annotation))));
+            for m in [Modality::Image, Modality::Text] {
+                let label = facts.pairwise(m);
+                row.col(|ui| {
+                    let mut t = RichText::new(r.class_name(label));
+                    if label.is_some() && facts.annotation.is_some() && label != facts.annotation {
+                        t = t.color(flag_colour(FlagKind::OneNotAnnotation, &visuals));
+                    }
+                    cell(ui, t)
+                });
+            }
+            row.col(|ui| {
+                let colour = flag_colour(facts.flag, &visuals);
+                ui.add(
+                    egui::Label::new(RichText::new(flag_label(facts.flag)).color(colour))
+                        .truncate()
+                        .selectable(false),
+                )
+                .on_hover_text(flag_tooltip(facts.flag));
+            });
+            row.col(|ui| {
+                let t = if let Some(s) = facts.suspicion {
+                    RichText::new(format!("{s:.3}")).monospace()
+                } else {
+                    RichText::new("—").color(weak)
+                };
+                cell(ui, t)
+            });
+            row.col(|ui| cell(ui, RichText::new("—").color(weak)));
+            if row.response().clicked() {
+                cmds.push(Command::Select(Some(i)));
+            }
+        });
+    });
+}

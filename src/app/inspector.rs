@@ -1,0 +1,393 @@
+//! "Which dimensions separate these two classes?": every dimension's cross ratio for one class
+//! pair, the selected top-k highlighted; one dimension's normalised values for the two
+//! classes as overlaid histograms, with the selected item's value marked.
+
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Plot, VLine};
+use pairwise_audit::selection::PairRecord;
+use pairwise_audit::{ClassId, Modality, PairKey};
+
+use super::AuditApp;
+use super::commands::Command;
+use super::review::Results;
+use super::widgets::swatch;
+
+/// The inspector's choices, plus a cache of the histogram on screen.
+#[derive(Default)]
+pub struct InspectorState {
+    pub modality: Option<Modality>,
+    /// `None`: follow the selected item (annotation vs challenger).
+    pub pair: Option<PairKey>,
+    pub dim: Option<usize>,
+    hist: Option<(HistKey, Histograms)>,
+}
+
+impl InspectorState {
+    pub fn inspect(&mut self, m: Modality, pair: PairKey) {
+        self.modality = Some(m);
+        self.pair = Some(pair);
+        self.dim = None;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct HistKey {
+    generation: u64,
+    modality: Modality,
+    pair: PairKey,
+    dim: usize,
+}
+
+const BINS: usize = 40;
+
+struct Histograms {
+    lo: f64,
+    width: f64,
+    /// Fraction of each class's items per bin, `[a, b]`.
+    share: [Vec<f64>; 2],
+    counts: [usize; 2],
+}
+
+const COLOUR_A: Color32 = Color32::from_rgb(90, 160, 240);
+const COLOUR_B: Color32 = Color32::from_rgb(240, 130, 60);
+const TOP_K: Color32 = Color32::from_rgb(90, 190, 120);
+
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
+    let Some(r) = app.results.clone() else {
+        ui.weak("No results yet.");
+        return;
+    };
+    let modalities = r.classification.modalities();
+    let Some(&first) = modalities.first() else {
+        ui.weak("This run classified no modality.");
+        return;
+    };
+    let st = &mut app.inspector;
+    let m = *st.modality.get_or_insert(first);
+    let m = if modalities.contains(&m) { m } else { first };
+    let follow_pair = app
+        .selected
+        .and_then(|i| Some(PairKey::new(r.rows[i].annotation?, r.rows[i].challenger?)));
+
+    ui.horizontal_wrapped(|ui| {
+        ui.label("modality");
+        for mm in &modalities {
+            if ui.selectable_label(m == *mm, mm.name()).clicked() {
+                st.modality = Some(*mm);
+                st.dim = None;
+            }
+        }
+        ui.separator();
+        let mut following = st.pair.is_none();
+        if ui
+            .checkbox(&mut following, "follow selected item")
+            .on_hover_text("Use the selected item's annotation and challenger as the pair")
+            .changed()
+        {
+            st.pair = if following {
+                None
+            } else {
+                follow_pair.or(Some(PairKey::new(0, 1)))
+            };
+            st.dim = None;
+        }
+    });
+    let c = r.dataset.num_classes();
+    if c < 2 {
+        ui.weak("A pair needs at least two classes.");
+        return;
+    }
+    let pair = match st.pair {
+        Some(p) => p,
+        None => match follow_pair {
+            Some(p) => p,
+            None => {
+                ui.weak("The selected item has no challenger (its labels agree), or nothing is selected. Untick “follow selected item” to pick a pair.");
+                return;
+            }
+        },
+    };
+    // Class pickers: changing either side pins the pair.
+    ui.horizontal(|ui| {
+        let (mut a, mut b) = (pair.a, pair.b);
+        swatch(ui, COLOUR_A, "");
+        class_picker(ui, "inspector class a", &r, &mut a);
+        ui.label("vs");
+        swatch(ui, COLOUR_B, "");
+        class_picker(ui, "inspector class b", &r, &mut b);
+        if (a, b) != (pair.a, pair.b) && a != b {
+            cmds.push(Command::InspectPair(m, PairKey::new(a, b)));
+        }
+    });
+    let Some(res) = r.classification.get(m) else {
+        return;
+    };
+    let Some(rec) = res.pairs.get(pair.index(c)) else {
+        ui.weak("This run has no record for that pair.");
+        return;
+    };
+    pair_facts(ui, &r, rec);
+    ratio_chart(ui, st, rec, m);
+    if let Some(dim) = st.dim {
+        histogram(ui, st, &r, m, rec, dim, app.selected);
+    } else {
+        ui.weak("Click a bar (or a dimension above) to see the two classes' values on it.");
+    }
+}
+
+fn class_picker(ui: &mut egui::Ui, id: &str, r: &Results, value: &mut ClassId) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(r.dataset.class_name(*value))
+        .show_ui(ui, |ui| {
+            for c in 0..r.dataset.num_classes() {
+                ui.selectable_value(value, c, r.dataset.class_name(c));
+            }
+        })
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, id));
+}
+
+fn pair_facts(ui: &mut egui::Ui, r: &Results, rec: &PairRecord) {
+    let (a, b) = (
+        r.class_name(Some(rec.pair.a)),
+        r.class_name(Some(rec.pair.b)),
+    );
+    egui::Grid::new("pair facts")
+        .num_columns(3)
+        .spacing([14.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            ui.colored_label(COLOUR_A, a);
+            ui.colored_label(COLOUR_B, b);
+            ui.end_row();
+            ui.weak("candidates (baseline)");
+            ui.label(rec.candidates[0].to_string());
+            ui.label(rec.candidates[1].to_string());
+            ui.end_row();
+            ui.weak("kept");
+            ui.label(format!("kept {}", rec.kept[0]));
+            ui.label(format!("kept {}", rec.kept[1]));
+            ui.end_row();
+        });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("floor {:.4}", rec.floor));
+        ui.label(format!("margin {:.4}", rec.margin));
+        ui.label(format!("{} dimensions kept", rec.dims.len()));
+        if rec.fallback {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "fallback: too few items, all dimensions used",
+            )
+            .on_hover_text(
+                "A side kept fewer than the minimum items, so the pair uses every dimension",
+            );
+        }
+    });
+}
+
+fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: Modality) {
+    let mut ranked: Vec<usize> = (0..rec.ratios.len()).collect();
+    ranked.sort_by(|&x, &y| rec.ratios[y].total_cmp(&rec.ratios[x]).then(x.cmp(&y)));
+    let selected: std::collections::HashSet<u32> = rec.dims.iter().copied().collect();
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("top:");
+        for &d in ranked.iter().take(8) {
+            let text = format!("d{d} ({:.3})", rec.ratios[d]);
+            if ui.selectable_label(st.dim == Some(d), text).clicked() {
+                st.dim = Some(d);
+            }
+        }
+    });
+    let grey = Color32::from_gray(120);
+    let bars: Vec<Bar> = ranked
+        .iter()
+        .enumerate()
+        .map(|(rank, &d)| {
+            let colour = if st.dim == Some(d) {
+                Color32::from_rgb(250, 220, 60)
+            } else if selected.contains(&(d as u32)) {
+                TOP_K
+            } else {
+                grey
+            };
+            let v = if rec.ratios[d].is_finite() {
+                rec.ratios[d]
+            } else {
+                1.0
+            };
+            Bar::new(rank as f64, v)
+                .name(format!("d{d}"))
+                .fill(colour)
+                .stroke(egui::Stroke::NONE)
+                .width(1.0)
+        })
+        .collect();
+    let chart = BarChart::new("cross ratio", bars).element_formatter(Box::new(|bar, _| {
+        format!("{}: cross ratio {:.4}", bar.name, bar.value)
+    }));
+    let resp = Plot::new(("ratios", m, rec.pair))
+        .height(170.0)
+        .include_y(1.0)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_label("dimensions, by cross ratio")
+        .y_axis_label("cross ratio")
+        .show(ui, |plot| {
+            plot.add(chart);
+            plot.pointer_coordinate()
+        });
+    if resp.response.clicked()
+        && let Some(p) = resp.inner
+    {
+        let rank = p.x.round();
+        if rank >= 0.0 && (rank as usize) < ranked.len() {
+            st.dim = Some(ranked[rank as usize]);
+        }
+    }
+    ui.horizontal(|ui| {
+        swatch(ui, TOP_K, "selected top-k");
+        swatch(ui, grey, "not selected");
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn histogram(
+    ui: &mut egui::Ui,
+    st: &mut InspectorState,
+    r: &Results,
+    m: Modality,
+    rec: &PairRecord,
+    dim: usize,
+    selected: Option<usize>,
+) {
+    let Some(res) = r.classification.get(m) else {
+        return;
+    };
+    let Some(x) = r.dataset.embeddings(m) else {
+        return;
+    };
+    if dim >= x.ncols() {
+        return;
+    }
+    let key = HistKey {
+        generation: r.generation,
+        modality: m,
+        pair: rec.pair,
+        dim,
+    };
+    if st.hist.as_ref().map(|(k, _)| *k) != Some(key) {
+        let classes = [rec.pair.a, rec.pair.b];
+        let mut values: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for (i, &label) in res.baseline.iter().enumerate() {
+            if let Some(side) = classes.iter().position(|&c| c == label) {
+                values[side].push(x[[i, dim]] as f64 * res.inv_norms[i]);
+            }
+        }
+        st.hist = Some((key, bin(&values)));
+    }
+    let (_, h) = st.hist.as_ref().expect("computed above");
+    let (a, b) = (
+        r.class_name(Some(rec.pair.a)),
+        r.class_name(Some(rec.pair.b)),
+    );
+    let ratio = rec.ratios.get(dim).copied().unwrap_or(f64::NAN);
+    let rank = rec.dims.iter().position(|&d| d as usize == dim);
+    ui.label(
+        RichText::new(format!(
+            "dimension {dim}: cross ratio {ratio:.4}{}",
+            rank.map_or(" (not selected)".to_string(), |k| format!(
+                " (selected, #{})",
+                k + 1
+            ))
+        ))
+        .strong(),
+    );
+    let charts: Vec<BarChart> = (0..2)
+        .map(|side| {
+            let colour = [COLOUR_A, COLOUR_B][side];
+            let bars = h.share[side]
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| {
+                    Bar::new(h.lo + (k as f64 + 0.5) * h.width, s)
+                        .width(h.width)
+                        .fill(colour.gamma_multiply(0.35))
+                        .stroke(egui::Stroke::new(1.0, colour))
+                })
+                .collect();
+            BarChart::new(format!("{} (n = {})", [a, b][side], h.counts[side]), bars).color(colour)
+        })
+        .collect();
+    let marker = selected.map(|i| {
+        (
+            r.dataset.items[i].id.clone(),
+            x[[i, dim]] as f64 * res.inv_norms[i],
+        )
+    });
+    Plot::new(("hist", m, rec.pair, dim))
+        .height(170.0)
+        .legend(egui_plot::Legend::default())
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_label("normalised value")
+        .y_axis_label("share of class")
+        .show(ui, |plot| {
+            for c in charts {
+                plot.add(c);
+            }
+            if let Some((id, v)) = marker {
+                plot.add(
+                    VLine::new(format!("item {id}"), v)
+                        .color(Color32::from_rgb(250, 220, 60))
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+/// Shared-range histograms normalised per class, so classes of different size compare.
+fn bin(values: &[Vec<f64>; 2]) -> Histograms {
+    let all = values.iter().flatten().copied().filter(|v| v.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (lo.min(0.0) - 0.5, lo.max(0.0) + 0.5)
+    };
+    let width = (hi - lo) / BINS as f64;
+    let mut share = [vec![0.0; BINS], vec![0.0; BINS]];
+    for side in 0..2 {
+        let n = values[side].len().max(1) as f64;
+        for &v in &values[side] {
+            if v.is_finite() {
+                let k = (((v - lo) / width) as usize).min(BINS - 1);
+                share[side][k] += 1.0 / n;
+            }
+        }
+    }
+    Histograms {
+        lo,
+        width,
+        share,
+        counts: [values[0].len(), values[1].len()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_sum_to_one_per_class() {
+        let h = bin(&[vec![0.0, 0.1, 0.2, 1.0], vec![0.5, 0.5]]);
+        for side in 0..2 {
+            let total: f64 = h.share[side].iter().sum();
+            assert!((total - 1.0).abs() < 1e-9);
+        }
+        assert_eq!(h.counts, [4, 2]);
+        // The maximum lands in the last bin, not past it.
+        assert!(h.share[0][BINS - 1] > 0.0);
+    }
+}

@@ -1,0 +1,180 @@
+//! The app's view of one finished run: the engine's audit plus per-item facts the grid sorts
+//! and filters on, computed once on the worker thread so that no frame walks the engine's
+//! arrays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pairwise_audit::audit::{Audit, Evidence, FlagKind};
+use pairwise_audit::metrics::{LabelSource, MetricsReport};
+use pairwise_audit::{ClassId, Classification, Dataset, Modality};
+
+/// Flag kinds as the app lists them: strongest first, then unflagged.
+pub const FLAG_KINDS: [FlagKind; 5] = [
+    FlagKind::AgreeNotAnnotation,
+    FlagKind::BothNotAnnotation,
+    FlagKind::OneNotAnnotation,
+    FlagKind::ImageTextDisagree,
+    FlagKind::None,
+];
+
+pub fn flag_label(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::None => "ok",
+        other => other.describe(),
+    }
+}
+
+pub fn flag_tooltip(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::AgreeNotAnnotation => {
+            "Image and text agree with each other on a class other than the annotation: the strongest sign of a wrong label."
+        }
+        FlagKind::BothNotAnnotation => {
+            "Both modalities reject the annotation but disagree on the alternative."
+        }
+        FlagKind::OneNotAnnotation => "Exactly one modality rejects the annotation.",
+        FlagKind::ImageTextDisagree => {
+            "The item has no annotation and its image and text labels differ."
+        }
+        FlagKind::None => "Every available label agrees.",
+    }
+}
+
+/// A label source for people: "annotation", "image (pairwise)".
+pub fn source_name(s: LabelSource) -> String {
+    match s {
+        LabelSource::Annotation => "annotation".into(),
+        LabelSource::Baseline(m) => format!("{m} (baseline)"),
+        LabelSource::Pairwise(m) => format!("{m} (pairwise)"),
+    }
+}
+
+/// Everything the grid needs about one item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub annotation: Option<ClassId>,
+    /// `[image, text]` × `[baseline, pairwise]`; `None` when the modality was not classified.
+    pub labels: [[Option<ClassId>; 2]; 2],
+    pub flag: FlagKind,
+    /// Higher is more likely wrong; `None` for items the scorer cannot score.
+    pub suspicion: Option<f64>,
+    /// The class the scorer would put in the annotation's place.
+    pub challenger: Option<ClassId>,
+}
+
+fn slot(m: Modality) -> usize {
+    match m {
+        Modality::Image => 0,
+        Modality::Text => 1,
+    }
+}
+
+impl Row {
+    pub fn label(&self, source: LabelSource) -> Option<ClassId> {
+        match source {
+            LabelSource::Annotation => self.annotation,
+            LabelSource::Baseline(m) => self.labels[slot(m)][0],
+            LabelSource::Pairwise(m) => self.labels[slot(m)][1],
+        }
+    }
+
+    pub fn pairwise(&self, m: Modality) -> Option<ClassId> {
+        self.labels[slot(m)][1]
+    }
+}
+
+/// A finished run, shared read-only by every panel.
+pub struct Results {
+    /// Distinguishes runs so that caches keyed on it never mix two runs.
+    pub generation: u64,
+    pub dataset: Arc<Dataset>,
+    pub classification: Arc<Classification>,
+    pub audit: Audit,
+    pub metrics: MetricsReport,
+    pub rows: Vec<Row>,
+    /// Lower-cased `id + " " + description`, for the search box.
+    pub haystack: Vec<String>,
+    pub has_images: bool,
+    pub elapsed: Duration,
+}
+
+impl Results {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn class_name(&self, c: Option<ClassId>) -> &str {
+        match c {
+            Some(c) => self.dataset.class_name(c),
+            None => "—",
+        }
+    }
+
+    /// The label sources this run can show, annotation first.
+    pub fn sources(&self) -> Vec<LabelSource> {
+        let mut v = vec![LabelSource::Annotation];
+        for m in self.classification.modalities() {
+            v.push(LabelSource::Baseline(m));
+            v.push(LabelSource::Pairwise(m));
+        }
+        v
+    }
+
+    /// The scorer's reason for item `i`'s suspicion, in one line.
+    pub fn evidence(&self, i: usize) -> Option<String> {
+        let s = self.audit.scores.items.get(i)?.as_ref()?;
+        Some(match &s.evidence {
+            e @ Evidence::HeadToHead { .. } => {
+                format!("head to head vs annotation: {}", e.describe())
+            }
+            // Scorers added later describe themselves.
+            other => other.describe(),
+        })
+    }
+}
+
+/// Builds the per-item facts from the engine's audit. Runs on the worker thread.
+pub fn build(
+    generation: u64,
+    dataset: Arc<Dataset>,
+    classification: Arc<Classification>,
+    audit: Audit,
+    elapsed: Duration,
+) -> Results {
+    let n = dataset.len();
+    let rows = (0..n)
+        .map(|i| {
+            let mut labels = [[None; 2]; 2];
+            for l in &audit.modalities {
+                labels[slot(l.modality)] = [Some(l.baseline[i]), Some(l.pairwise[i])];
+            }
+            let score = audit.scores.items[i].as_ref();
+            Row {
+                annotation: audit.annotations[i],
+                labels,
+                flag: audit.kinds[i],
+                suspicion: score.map(|s| s.score),
+                challenger: score.map(|s| s.challenger),
+            }
+        })
+        .collect();
+    let haystack = dataset
+        .items
+        .iter()
+        .map(|it| format!("{} {}", it.id, it.description).to_lowercase())
+        .collect();
+    let has_images = dataset.items.iter().any(|it| it.image.is_some());
+    let metrics = MetricsReport::compute(&dataset, &classification);
+    Results {
+        generation,
+        dataset,
+        classification,
+        audit,
+        metrics,
+        rows,
+        haystack,
+        has_images,
+        elapsed,
+    }
+}

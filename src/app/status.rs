@@ -1,0 +1,73 @@
+//! The bottom bar: the run's progress with Cancel, or a summary of the finished run.
+
+use super::AuditApp;
+use super::commands::Command;
+
+pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        if let Some(job) = &app.job {
+            let p = job.progress();
+            let modality = match p.modality {
+                1 => " (image)",
+                2 => " (text)",
+                _ => "",
+            };
+            let counts = if p.total > 0 {
+                format!(" {} / {}", p.done, p.total)
+            } else {
+                String::new()
+            };
+            let text = if job.cancel_requested.is_some() {
+                "cancelling…".to_string()
+            } else {
+                format!("{}{modality}{counts}", p.stage.label())
+            };
+            ui.add(
+                egui::ProgressBar::new(p.fraction())
+                    .desired_width(320.0)
+                    .text(text),
+            );
+            ui.weak(format!("{:.1} s", job.elapsed().as_secs_f64()));
+            if ui
+                .add_enabled(job.cancel_requested.is_none(), egui::Button::new("Cancel"))
+                .on_hover_text("Stop the run; the results on screen stay")
+                .clicked()
+            {
+                cmds.push(Command::CancelRun);
+            }
+            ui.separator();
+        }
+        if let Some(line) = &app.last_run {
+            ui.weak(line);
+            ui.separator();
+        }
+        if let Some(r) = &app.results {
+            ui.weak(format!(
+                "filter + sort {:.1} ms",
+                app.grid.last_compute.as_secs_f64() * 1e3
+            ));
+            if r.dataset.missing_images > 0 {
+                ui.separator();
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} image files missing", r.dataset.missing_images),
+                );
+            }
+            if !r.dataset.warnings.is_empty() {
+                ui.separator();
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} warnings", r.dataset.warnings.len()),
+                )
+                .on_hover_text(r.dataset.warnings.join("\n"));
+            }
+        }
+        for notice in &app.notices {
+            ui.separator();
+            ui.colored_label(ui.visuals().warn_fg_color, notice);
+            if ui.small_button("Dismiss").clicked() {
+                cmds.push(Command::DismissError);
+            }
+        }
+    });
+}

@@ -1,0 +1,404 @@
+//! UI tests in egui_kittest: no display, real widgets found by their labels, the real engine
+//! on sample_data/.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pairwise_audit::audit::FlagKind;
+use pairwise_audit::{Modality, Monitor, PairKey, Stage};
+
+use super::AuditApp;
+use super::commands::{Action, Command};
+use super::review::{Results, flag_label};
+use super::state::{Persisted, Tab};
+use super::worker::{self, JobError, Pipeline, Request};
+
+fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
+}
+
+/// The real engine after `delay` of pretend loading that checks the stop flag every ms.
+fn slow_pipeline(delay: Duration) -> Pipeline {
+    let engine = worker::engine_pipeline();
+    Arc::new(move |request: &Request, monitor: &Monitor| {
+        monitor.begin(Stage::LoadItems, None, 100);
+        let t = Instant::now();
+        while t.elapsed() < delay {
+            monitor.check().map_err(|_| JobError::Cancelled)?;
+            monitor.advance(1);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        engine(request, monitor)
+    })
+}
+
+fn harness(pipeline: Pipeline) -> Harness<'static, AuditApp> {
+    let app = AuditApp::new(Persisted::default(), pipeline);
+    Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app)
+}
+
+/// Step frames until the run ends (bounded).
+fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.state().is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "the run did not finish within 60 s"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Settle the frame that received the results.
+    h.run_steps(3);
+}
+
+fn open(h: &mut Harness<'_, AuditApp>, path: PathBuf) {
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, Command::OpenDataset(path));
+    wait_for_run(h);
+}
+
+/// The app on sample_data/, run finished.
+fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
+    let mut h = harness(worker::engine_pipeline());
+    open(&mut h, sample_dir());
+    let r = h
+        .state()
+        .results
+        .clone()
+        .expect("sample_data loads and classifies");
+    (h, r)
+}
+
+fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
+    h.state().grid.order().iter().map(|&i| i as usize).collect()
+}
+
+#[test]
+fn opening_sample_data_fills_the_grid() {
+    let (h, r) = opened();
+    let n = r.len();
+    assert!(n > 1000);
+    h.get_by_label(&format!("showing {n} of {n}"));
+    // The first rows of the default order (most suspicious first) are on screen.
+    let first = &r.dataset.items[shown(&h)[0]].id;
+    h.get_by_label(first);
+    assert_eq!(h.state().persisted.recent.first(), Some(&sample_dir()));
+}
+
+#[test]
+fn sorting_by_suspicion_puts_the_most_suspicious_first_and_reverses() {
+    let (mut h, r) = opened();
+    h.get_by_label("Id").click();
+    h.run_steps(2);
+    let ids: Vec<&str> = shown(&h)
+        .iter()
+        .map(|&i| r.dataset.items[i].id.as_str())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] <= w[1]), "sorted by id");
+    h.get_by_label("Suspicion").click();
+    h.run_steps(2);
+    let max = r
+        .rows
+        .iter()
+        .filter_map(|row| row.suspicion)
+        .fold(f64::MIN, f64::max);
+    let order = shown(&h);
+    assert_eq!(r.rows[order[0]].suspicion, Some(max));
+    // The most suspicious item's row is drawn at the top.
+    h.get_by_label(&r.dataset.items[order[0]].id);
+    let key = |i: usize| r.rows[i].suspicion.unwrap_or(f64::NEG_INFINITY);
+    assert!(order.windows(2).all(|w| key(w[0]) >= key(w[1])));
+    // Again: reversed.
+    h.get_by_label("Suspicion").click();
+    h.run_steps(2);
+    let order = shown(&h);
+    assert!(order.windows(2).all(|w| key(w[0]) <= key(w[1])));
+}
+
+#[test]
+fn filtering_by_flag_changes_count_and_rows() {
+    let (mut h, r) = opened();
+    let n = r.len();
+    let kind = FlagKind::AgreeNotAnnotation;
+    let expected: Vec<usize> = (0..n).filter(|&i| r.rows[i].flag == kind).collect();
+    assert!(!expected.is_empty() && expected.len() < n);
+    h.get_by_label(&format!("{} ({})", flag_label(kind), expected.len()))
+        .click();
+    h.run_steps(2);
+    h.get_by_label(&format!("showing {} of {n}", expected.len()));
+    let mut rows = shown(&h);
+    rows.sort();
+    assert_eq!(rows, expected);
+    // "all items" lifts the filter.
+    h.get_by_label(&format!("all items ({n})")).click();
+    h.run_steps(2);
+    h.get_by_label(&format!("showing {n} of {n}"));
+}
+
+#[test]
+fn search_filters_on_id_and_description() {
+    let (mut h, r) = opened();
+    let expected = r.haystack.iter().filter(|t| t.contains("grinning")).count();
+    assert!(expected > 0);
+    h.get_by_role(egui::accesskit::Role::TextInput).click();
+    h.run();
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("Grinning");
+    h.run_steps(2);
+    h.get_by_label(&format!("showing {expected} of {}", r.len()));
+    assert!(
+        shown(&h)
+            .iter()
+            .all(|&i| r.haystack[i].contains("grinning"))
+    );
+}
+
+#[test]
+fn clicking_a_row_shows_its_detail() {
+    let (mut h, r) = opened();
+    let i = shown(&h)[2];
+    let item = &r.dataset.items[i];
+    h.get_by_label(&item.id).click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(i));
+    h.get_by_label("Detail").click();
+    h.run_steps(2);
+    // The id as the heading (beside the grid cell), the full description, the charts and
+    // the tournament path of each modality.
+    assert_eq!(h.query_all_by_label(&item.id).count(), 2);
+    assert!(h.query_all_by_label(&item.description).count() >= 1);
+    h.get_by_label("image: cosine to each class");
+    h.get_by_label("text: tournament path");
+    let path = super::engine_glue::trace(&r, i, Modality::Image).unwrap();
+    assert_eq!(path.len(), r.dataset.num_classes() - 1, "C − 1 matches");
+    let last = path.last().unwrap();
+    assert_eq!(Some(last.winner), r.rows[i].pairwise(Modality::Image));
+    let duel = format!(
+        "{} vs {}",
+        r.dataset.class_name(last.a),
+        r.dataset.class_name(last.b)
+    );
+    assert!(
+        h.query_all_by_label(&duel).count() >= 1,
+        "the final match is listed"
+    );
+}
+
+#[test]
+fn keyboard_moves_the_selection_through_the_current_order() {
+    let (mut h, r) = opened();
+    let order = shown(&h);
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(order[0]));
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(order[1]));
+    h.key_press(egui::Key::PageDown);
+    h.run_steps(2);
+    let page = h.state().grid.page_rows;
+    assert!(page > 5);
+    assert_eq!(h.state().selected, Some(order[1 + page]));
+    h.key_press(egui::Key::End);
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(order[r.len() - 1]));
+    // The grid scrolled to the last row (its id shows in the grid and the detail heading).
+    assert_eq!(
+        h.query_all_by_label(&r.dataset.items[order[r.len() - 1]].id)
+            .count(),
+        2
+    );
+    h.key_press(egui::Key::Home);
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(order[0]));
+}
+
+#[test]
+fn clicking_a_confusion_cell_filters_the_grid_to_that_cell() {
+    let (mut h, r) = opened();
+    h.get_by_label("Confusion").click();
+    h.run_steps(2);
+    // Default: annotation rows × image (pairwise) columns. Take the fullest off-diagonal cell.
+    let c = r.dataset.num_classes();
+    let cell = |a: usize, b: usize| -> Vec<usize> {
+        (0..r.len())
+            .filter(|&i| {
+                r.rows[i].annotation == Some(a) && r.rows[i].pairwise(Modality::Image) == Some(b)
+            })
+            .collect()
+    };
+    let (a, b) = (0..c)
+        .flat_map(|a| (0..c).map(move |b| (a, b)))
+        .filter(|(a, b)| a != b)
+        .max_by_key(|&(a, b)| cell(a, b).len())
+        .unwrap();
+    let expected = cell(a, b);
+    assert!(!expected.is_empty());
+    let (na, nb) = (r.dataset.class_name(a), r.dataset.class_name(b));
+    h.get_by_label(&format!("{na} × {nb}: {}", expected.len()))
+        .click();
+    h.run_steps(2);
+    let mut rows = shown(&h);
+    rows.sort();
+    assert_eq!(rows, expected);
+    h.get_by_label(&format!("showing {} of {}", expected.len(), r.len()));
+    // The chip names the filter; clicking it removes the filter.
+    let chip = format!("annotation = {na} × image (pairwise) = {nb}  ×");
+    h.get_by_label(&chip).click();
+    h.run_steps(2);
+    h.get_by_label(&format!("showing {} of {}", r.len(), r.len()));
+    assert!(h.query_by_label(&chip).is_none());
+}
+
+#[test]
+fn the_inspector_shows_a_pair_and_a_dimension() {
+    let (mut h, r) = opened();
+    // The most suspicious item: its annotation against its challenger.
+    let i = shown(&h)[0];
+    let (y, p) = (r.rows[i].annotation.unwrap(), r.rows[i].challenger.unwrap());
+    h.get_by_label(&r.dataset.items[i].id).click();
+    h.run_steps(2);
+    let (ny, np) = (r.dataset.class_name(y), r.dataset.class_name(p));
+    h.get_by_label(&format!("Inspect {ny} vs {np} (image)"))
+        .click();
+    h.run_steps(2);
+    assert_eq!(h.state().persisted.tab, Tab::Inspector);
+    let pair = PairKey::new(y, p);
+    assert_eq!(h.state().inspector.pair, Some(pair));
+    let rec =
+        &r.classification.get(Modality::Image).unwrap().pairs[pair.index(r.dataset.num_classes())];
+    h.get_by_label(&format!("kept {}", rec.kept[0]));
+    h.get_by_label(&format!("kept {}", rec.kept[1]));
+    h.get_by_label(&format!("{} dimensions kept", rec.dims.len()));
+    // The best dimension by cross ratio is the first of the top buttons.
+    let best = rec.dims[0] as usize;
+    h.get_by_label_contains(&format!("d{best} (")).click();
+    h.run_steps(2);
+    assert_eq!(h.state().inspector.dim, Some(best));
+    h.get_by_label_contains(&format!("dimension {best}: cross ratio"));
+    h.get_by_label_contains("(selected, #1)");
+}
+
+#[test]
+fn cancel_stops_the_run_quickly_and_keeps_previous_results() {
+    let (mut h, _) = opened();
+    let before = h.state().results.as_ref().unwrap().generation;
+    let ctx = h.ctx.clone();
+    h.state_mut().pipeline = slow_pipeline(Duration::from_secs(60));
+    h.state_mut().apply(&ctx, Command::Rerun);
+    h.run_steps(2);
+    assert!(h.state().is_running());
+    h.get_by_label_contains("reading items.csv");
+    h.get_by_label("Cancel").click();
+    let t = Instant::now();
+    wait_for_run(&mut h);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "cancel took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        h.state().results.as_ref().unwrap().generation,
+        before,
+        "old results stay"
+    );
+    assert!(h.state().last_run.as_deref().unwrap().contains("cancelled"));
+    let n = h.state().results.as_ref().unwrap().len();
+    h.get_by_label(&format!("showing {n} of {n}"));
+}
+
+#[test]
+fn a_failed_open_shows_the_loaders_sentence_and_the_app_keeps_running() {
+    let mut h = harness(worker::engine_pipeline());
+    let missing = std::env::temp_dir().join("pairwise-audit-no-such-dataset");
+    open(&mut h, missing.clone());
+    let sentence = match pairwise_audit::Dataset::load(&missing) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a missing folder loaded"),
+    };
+    h.get_by_label_contains(&sentence);
+    h.get_by_label("No dataset open");
+    // The app still works: open the real one.
+    open(&mut h, sample_dir());
+    assert!(h.query_by_label_contains(&sentence).is_none());
+    assert!(h.state().results.is_some());
+}
+
+#[test]
+fn open_dataset_in_the_menu_asks_the_shell_for_a_folder() {
+    let mut h = harness(worker::engine_pipeline());
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Open dataset…").click();
+    h.run();
+    assert_eq!(h.state().actions, vec![Action::PickDatasetFolder]);
+}
+
+#[test]
+fn settings_rerun_uses_the_edited_params_and_keeps_the_selection() {
+    let (mut h, r) = opened();
+    let i = shown(&h)[0];
+    h.get_by_label(&r.dataset.items[i].id).click();
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.state_mut().draft.k = 20;
+    h.run_steps(2);
+    h.get_by_label("Edited; not run yet.");
+    h.get_by_label("Re-run").click();
+    h.run_steps(1);
+    wait_for_run(&mut h);
+    let r2 = h.state().results.clone().unwrap();
+    assert_eq!(r2.classification.params.k, 20);
+    assert_eq!(
+        r2.classification.get(Modality::Image).unwrap().pairs[0]
+            .dims
+            .len(),
+        20
+    );
+    assert_eq!(h.state().persisted.params.k, 20);
+    assert_eq!(r2.generation, 2);
+    assert_eq!(
+        h.state().selected,
+        Some(i),
+        "same dataset: the selection stays"
+    );
+}
+
+#[test]
+fn metrics_show_the_f1_table() {
+    let (mut h, r) = opened();
+    h.get_by_label("Metrics").click();
+    h.run_steps(2);
+    h.get_by_label("Agreement of text and image labels");
+    for row in &r.metrics.agreement {
+        h.get_by_label(&row.method);
+        assert!(
+            h.query_all_by_label(&format!("{:.3}", row.scores.weighted_f1))
+                .count()
+                >= 1
+        );
+    }
+    let annotated = r.rows.iter().filter(|row| row.annotation.is_some()).count();
+    h.get_by_label(&format!(
+        "Against the annotation ({annotated} annotated items)"
+    ));
+    h.get_by_label("image pairwise");
+}
+
+#[test]
+fn thumbnails_arrive_for_the_rows_on_screen() {
+    let (mut h, r) = opened();
+    assert!(r.has_images);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.state().thumbs.ready() < 10 {
+        assert!(Instant::now() < deadline, "no thumbnails after 20 s");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -1,0 +1,178 @@
+//! The background run: load → classify → audit on a worker thread, watched through a
+//! `Monitor`. The UI polls the job each frame; the worker wakes the UI when it finishes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::{Duration, Instant};
+
+use pairwise_audit::audit::{Audit, HeadToHead};
+use pairwise_audit::dataset::LoadError;
+use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
+
+use super::review::{self, Results};
+
+/// What a run starts from.
+#[derive(Clone)]
+pub enum Request {
+    /// Read a catalogue from disk, then classify it.
+    Open { path: PathBuf, params: Params },
+    /// Classify an already loaded catalogue again with other parameters.
+    Rerun {
+        dataset: Arc<Dataset>,
+        params: Params,
+    },
+}
+
+impl Request {
+    pub fn path(&self) -> PathBuf {
+        match self {
+            Request::Open { path, .. } => path.clone(),
+            Request::Rerun { dataset, .. } => dataset.root.clone(),
+        }
+    }
+}
+
+/// Why a run produced no results.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobError {
+    /// One sentence for the user (the loader's error, or an internal failure).
+    Failed(String),
+    Cancelled,
+}
+
+/// The work itself, swappable so that tests can run the UI against a scripted engine.
+pub type Pipeline = Arc<dyn Fn(&Request, &Monitor) -> Result<Run, JobError> + Send + Sync>;
+
+/// What the pipeline hands back.
+pub struct Run {
+    pub dataset: Arc<Dataset>,
+    pub classification: Classification,
+    pub audit: Audit,
+}
+
+/// The real engine: `Dataset::load_with`, `classify`, then the audit with the default scorer.
+pub fn engine_pipeline() -> Pipeline {
+    Arc::new(|request: &Request, monitor: &Monitor| {
+        let (dataset, params) = match request {
+            Request::Open { path, params } => {
+                let ds = Dataset::load_with(path, monitor).map_err(|e| match e {
+                    LoadError::Invalid(e) => JobError::Failed(e.to_string()),
+                    LoadError::Cancelled(_) => JobError::Cancelled,
+                })?;
+                (Arc::new(ds), params)
+            }
+            Request::Rerun { dataset, params } => (dataset.clone(), params),
+        };
+        let classification =
+            pairwise_audit::classify(&dataset, params, monitor).map_err(|_| JobError::Cancelled)?;
+        let audit = Audit::run(&dataset, &classification, &HeadToHead, monitor)
+            .map_err(|_| JobError::Cancelled)?;
+        Ok(Run {
+            dataset,
+            classification,
+            audit,
+        })
+    })
+}
+
+/// How a run ended.
+pub enum Outcome {
+    Done(Box<Results>),
+    Failed { path: PathBuf, error: JobError },
+}
+
+/// A running job. Dropping it does not stop the thread; call `cancel` first.
+pub struct Job {
+    pub request_path: PathBuf,
+    pub monitor: Arc<Monitor>,
+    pub started: Instant,
+    pub cancel_requested: Option<Instant>,
+    rx: Receiver<Outcome>,
+}
+
+impl Job {
+    pub fn spawn(
+        ctx: &egui::Context,
+        pipeline: Pipeline,
+        request: Request,
+        generation: u64,
+    ) -> Job {
+        let monitor = Arc::new(Monitor::new());
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let m = monitor.clone();
+        let request_path = request.path();
+        let path = request_path.clone();
+        std::thread::Builder::new()
+            .name("pairwise-audit run".into())
+            .spawn(move || {
+                let started = Instant::now();
+                // A panic in the engine must not take the window down with it: report it as
+                // a failed run instead.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    pipeline(&request, &m)
+                }))
+                .unwrap_or_else(|panic| Err(JobError::Failed(panic_sentence(panic))));
+                let outcome = match result {
+                    Ok(_) if m.is_cancelled() => Outcome::Failed {
+                        path,
+                        error: JobError::Cancelled,
+                    },
+                    Ok(run) => Outcome::Done(Box::new(review::build(
+                        generation,
+                        run.dataset,
+                        Arc::new(run.classification),
+                        run.audit,
+                        started.elapsed(),
+                    ))),
+                    Err(error) => Outcome::Failed { path, error },
+                };
+                // The receiver is gone only when the app closed; nothing left to tell.
+                let _ = tx.send(outcome);
+                ctx.request_repaint();
+            })
+            .expect("the OS refused to start a worker thread");
+        Job {
+            request_path,
+            monitor,
+            started: Instant::now(),
+            cancel_requested: None,
+            rx,
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        self.monitor.cancel();
+        self.cancel_requested.get_or_insert_with(Instant::now);
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.monitor.sample()
+    }
+
+    /// The outcome, once the worker has finished.
+    pub fn poll(&self) -> Option<Outcome> {
+        match self.rx.try_recv() {
+            Ok(outcome) => Some(outcome),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Outcome::Failed {
+                path: self.request_path.clone(),
+                error: JobError::Failed("the worker thread stopped without a result".into()),
+            }),
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+fn panic_sentence(panic: Box<dyn std::any::Any + Send>) -> String {
+    let msg = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("internal error in the engine: {msg}")
+}

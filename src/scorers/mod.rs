@@ -1,0 +1,450 @@
+//! Annotation-aware suspicion scorers: training-free statistics of the annotated classes that
+//! rank items by how likely their existing annotation is wrong (see `docs/scorers.md`).
+//!
+//! Every scorer is a plain function of the unit-normalised embeddings of each modality and the
+//! annotations, and returns a [`Suspicion`]: one score per item (higher = more suspicious), the
+//! class that challenges the annotation, and the evidence that put the item high (the
+//! per-modality contributions, and for the neighbour vote the neighbours themselves).
+
+pub mod combine;
+pub mod knn;
+pub mod linalg;
+pub mod pairwise_proto;
+pub mod prototype;
+pub mod registered;
+pub mod whitened;
+pub mod zeroshot;
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{Cancelled, ClassId, Dataset, Modality, Monitor};
+
+/// The scorers this module offers. `Combined` is the default ranking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScorerKind {
+    /// Baseline cosine to the strongest other class prompt minus cosine to the annotated
+    /// class prompt; ignores the annotations of other items (the zero-shot reference).
+    ZeroShot,
+    /// Leave-one-out class prototypes (mean unit embedding per annotated class).
+    Prototype,
+    /// The write-up's pairwise decision against leave-one-out prototypes, on each pair's
+    /// dimensions chosen by cross ratio from the annotated class distributions.
+    PairwisePrototype,
+    /// Leave-one-out prototypes compared in the metric of the pooled within-class covariance
+    /// (shrunk towards a multiple of the identity).
+    Whitened,
+    /// Label vote of the k nearest neighbours by cosine (exact).
+    Knn,
+    /// Calibrated sum of `Whitened` and `Knn` over the modalities (see `combine`).
+    Combined,
+}
+
+impl ScorerKind {
+    pub const ALL: [ScorerKind; 6] = [
+        ScorerKind::ZeroShot,
+        ScorerKind::Prototype,
+        ScorerKind::PairwisePrototype,
+        ScorerKind::Whitened,
+        ScorerKind::Knn,
+        ScorerKind::Combined,
+    ];
+
+    /// The name used on the command line and in output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScorerKind::ZeroShot => "zero-shot",
+            ScorerKind::Prototype => "prototype",
+            ScorerKind::PairwisePrototype => "pairwise-prototype",
+            ScorerKind::Whitened => "whitened",
+            ScorerKind::Knn => "knn",
+            ScorerKind::Combined => "combined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScorerKind> {
+        let s = s.trim().to_ascii_lowercase();
+        ScorerKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// One sentence for help texts and the app's tooltips.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ScorerKind::ZeroShot => {
+                "cosine to the strongest other class prompt minus cosine to the annotated prompt"
+            }
+            ScorerKind::Prototype => {
+                "cosine margin of the strongest other class prototype over the annotated class's \
+                 leave-one-out prototype"
+            }
+            ScorerKind::PairwisePrototype => {
+                "head-to-head margin against leave-one-out prototypes on each pair's \
+                 cross-ratio dimensions"
+            }
+            ScorerKind::Whitened => {
+                "squared Mahalanobis distance to the leave-one-out annotated prototype minus the \
+                 distance to the nearest other prototype"
+            }
+            ScorerKind::Knn => "share of the k nearest neighbours annotated with another class",
+            ScorerKind::Combined => "z-scored sum of the whitened and neighbour scores",
+        }
+    }
+}
+
+impl std::fmt::Display for ScorerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Knobs of the scorers; `Default` gives the documented, measured defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScorerParams {
+    /// Neighbours per item for the vote.
+    pub knn_k: usize,
+    /// Dimensions per class pair for `PairwisePrototype` (clamped to `d`).
+    pub pair_dims: usize,
+    /// Shrinkage of the pooled covariance towards `mean variance × I`, in `[0, 1]`.
+    pub shrinkage: f64,
+    /// Covariance estimated from at most this many items (an even stride through the data),
+    /// to bound the cost at `max_cov_items · d²`.
+    pub max_cov_items: usize,
+    /// Robust prototypes: after a first pass, this fraction of the most suspicious items is
+    /// left out of every prototype and the scores are recomputed. 0 disables it.
+    pub trim: f64,
+}
+
+impl Default for ScorerParams {
+    fn default() -> ScorerParams {
+        ScorerParams {
+            knn_k: 20,
+            pair_dims: 100,
+            shrinkage: 0.1,
+            max_cov_items: 20_000,
+            trim: 0.0,
+        }
+    }
+}
+
+/// What the scorers read: unit-normalised rows of each modality present, the unit class
+/// prompt embeddings, and the annotations.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub views: Vec<(Modality, Array2<f32>)>,
+    pub class_embeddings: Array2<f32>,
+    pub num_classes: usize,
+}
+
+impl Inputs {
+    /// Normalise the requested modalities of `ds` (all present ones when `modalities` is empty).
+    pub fn from_dataset(ds: &Dataset, modalities: &[Modality]) -> Inputs {
+        let views = ds
+            .modalities()
+            .into_iter()
+            .filter(|m| modalities.is_empty() || modalities.contains(m))
+            .filter_map(|m| ds.embeddings(m).map(|x| (m, unit_rows(x.view()))))
+            .collect();
+        Inputs {
+            views,
+            class_embeddings: unit_rows(ds.class_embeddings.view()),
+            num_classes: ds.num_classes(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.views.first().map_or(0, |(_, x)| x.nrows())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Rows scaled to unit length; an all-zero row stays zero (cosine 0 with everything).
+pub fn unit_rows(x: ArrayView2<f32>) -> Array2<f32> {
+    let mut out = x.to_owned();
+    out.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .for_each(|mut row| {
+            let norm = row
+                .iter()
+                .map(|&v| (v as f64) * (v as f64))
+                .sum::<f64>()
+                .sqrt();
+            if norm > 0.0 {
+                let inv = (1.0 / norm) as f32;
+                row.mapv_inplace(|v| v * inv);
+            }
+        });
+    out
+}
+
+/// A named per-item contribution to a score (e.g. `whitened/image`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+/// The k nearest neighbours of every item in one modality, best first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Neighbours {
+    pub modality: Modality,
+    pub k: usize,
+    /// `n × k` item indices.
+    pub indices: Array2<u32>,
+    /// `n × k` cosines, parallel to `indices`.
+    pub similarities: Array2<f32>,
+}
+
+/// The output of one scorer.
+#[derive(Clone, Debug)]
+pub struct Suspicion {
+    pub scorer: ScorerKind,
+    /// One per item, higher = more likely wrong. Items without an annotation score 0 and have
+    /// no challenger.
+    pub score: Vec<f64>,
+    /// The class that beats (or comes closest to beating) the annotation.
+    pub challenger: Vec<Option<ClassId>>,
+    /// Items scoring above this are flagged by this scorer (its natural decision point, e.g.
+    /// margin 0 = the challenger wins; see `docs/scorers.md`).
+    pub flag_threshold: f64,
+    /// What the score is made of; summing `parts` (after calibration for `Combined`) gives
+    /// `score`.
+    pub parts: Vec<Part>,
+    pub neighbours: Vec<Neighbours>,
+}
+
+/// Why one item scored what it did, ready to show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub scorer: ScorerKind,
+    pub score: f64,
+    pub flagged: bool,
+    pub challenger: Option<ClassId>,
+    /// `(part name, value)`.
+    pub contributions: Vec<(String, f64)>,
+    /// `(modality, neighbour indices best first)`.
+    pub neighbours: Vec<(Modality, Vec<u32>)>,
+}
+
+impl Suspicion {
+    pub fn flagged(&self, i: usize) -> bool {
+        self.challenger[i].is_some() && self.score[i] > self.flag_threshold
+    }
+
+    pub fn explain(&self, i: usize) -> Explanation {
+        Explanation {
+            scorer: self.scorer,
+            score: self.score[i],
+            flagged: self.flagged(i),
+            challenger: self.challenger[i],
+            contributions: self
+                .parts
+                .iter()
+                .map(|p| (p.name.clone(), p.values[i]))
+                .collect(),
+            neighbours: self
+                .neighbours
+                .iter()
+                .map(|nb| (nb.modality, nb.indices.row(i).to_vec()))
+                .collect(),
+        }
+    }
+
+    /// Item indices, most suspicious first (ties by index).
+    pub fn ranking(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.score.len()).collect();
+        order.sort_by(|&a, &b| self.score[b].total_cmp(&self.score[a]).then(a.cmp(&b)));
+        order
+    }
+}
+
+/// Bad scorer input, as one sentence.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScoreError {
+    #[error("the catalogue has no embeddings for the requested modalities")]
+    NoViews,
+    #[error("{0} annotations were given for {1} items")]
+    LabelCount(usize, usize),
+    #[error("annotation {label} of item {item} is not one of the {classes} classes")]
+    BadLabel {
+        item: usize,
+        label: ClassId,
+        classes: usize,
+    },
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+/// Check what every scorer assumes about its inputs.
+pub fn validate(inputs: &Inputs, labels: &[Option<ClassId>]) -> Result<(), ScoreError> {
+    if inputs.views.is_empty() {
+        return Err(ScoreError::NoViews);
+    }
+    let n = inputs.len();
+    if labels.len() != n {
+        return Err(ScoreError::LabelCount(labels.len(), n));
+    }
+    if let Some((item, &Some(label))) = labels
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.is_some_and(|c| c >= inputs.num_classes))
+    {
+        return Err(ScoreError::BadLabel {
+            item,
+            label,
+            classes: inputs.num_classes,
+        });
+    }
+    Ok(())
+}
+
+/// Run one scorer.
+pub fn score(
+    kind: ScorerKind,
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+) -> Result<Suspicion, ScoreError> {
+    score_with(kind, inputs, labels, params, &Monitor::new())
+}
+
+/// `score`, reporting progress to and stopping on `monitor` (only the neighbour search runs
+/// long enough to need it).
+pub fn score_with(
+    kind: ScorerKind,
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    monitor: &Monitor,
+) -> Result<Suspicion, ScoreError> {
+    validate(inputs, labels)?;
+    Ok(match kind {
+        ScorerKind::ZeroShot => zeroshot::score(inputs, labels),
+        ScorerKind::Prototype => prototype::score(inputs, labels, params),
+        ScorerKind::PairwisePrototype => pairwise_proto::score(inputs, labels, params),
+        ScorerKind::Whitened => whitened::score(inputs, labels, params),
+        ScorerKind::Knn => knn::score(inputs, labels, params, monitor)?,
+        ScorerKind::Combined => combine::combined(inputs, labels, params, monitor)?,
+    })
+}
+
+/// Sum per-modality parts into one score and pick, per item, the challenger whose summed
+/// margin is largest. `margins[m]` is `n × C`: how strongly class `c` beats item `i`'s
+/// annotation in modality `m` (the annotated column is ignored).
+pub(crate) fn from_class_margins(
+    scorer: ScorerKind,
+    labels: &[Option<ClassId>],
+    margins: Vec<(Modality, Array2<f64>)>,
+    flag_threshold: f64,
+) -> Suspicion {
+    let n = labels.len();
+    let c = margins.first().map_or(0, |(_, m)| m.ncols());
+    let mut score = vec![0.0; n];
+    let mut challenger = vec![None; n];
+    let mut parts: Vec<Part> = margins
+        .iter()
+        .map(|(m, _)| Part {
+            name: format!("{}/{}", scorer.name(), m.name()),
+            values: vec![0.0; n],
+        })
+        .collect();
+    for i in 0..n {
+        let Some(y) = labels[i] else { continue };
+        let mut best: Option<(ClassId, f64)> = None;
+        for k in (0..c).filter(|&k| k != y) {
+            let total: f64 = margins.iter().map(|(_, m)| m[[i, k]]).sum();
+            if best.is_none_or(|(_, b)| total > b) {
+                best = Some((k, total));
+            }
+        }
+        if let Some((k, total)) = best {
+            score[i] = total;
+            challenger[i] = Some(k);
+            for (p, (_, m)) in parts.iter_mut().zip(&margins) {
+                p.values[i] = m[[i, k]];
+            }
+        }
+    }
+    Suspicion {
+        scorer,
+        score,
+        challenger,
+        flag_threshold,
+        parts: std::mem::take(&mut parts),
+        neighbours: Vec::new(),
+    }
+}
+
+/// Sum of unit rows per annotated class (f64), and the counts; items with weight 0 or no
+/// annotation are left out.
+pub(crate) fn class_sums(
+    x: ArrayView2<f32>,
+    labels: &[Option<ClassId>],
+    keep: Option<&[bool]>,
+    num_classes: usize,
+) -> (Array2<f64>, Vec<usize>) {
+    let d = x.ncols();
+    let mut sums = Array2::<f64>::zeros((num_classes, d));
+    let mut counts = vec![0usize; num_classes];
+    for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+        let Some(y) = labels[i] else { continue };
+        if keep.is_some_and(|k| !k[i]) {
+            continue;
+        }
+        counts[y] += 1;
+        let mut s = sums.row_mut(y);
+        for (a, &v) in s.iter_mut().zip(row.iter()) {
+            *a += v as f64;
+        }
+    }
+    (sums, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn unit_rows_keeps_zero_rows_and_scales_others() {
+        let x = array![[3.0f32, 4.0], [0.0, 0.0]];
+        let u = unit_rows(x.view());
+        assert!((u[[0, 0]] - 0.6).abs() < 1e-6 && (u[[0, 1]] - 0.8).abs() < 1e-6);
+        assert_eq!(u.row(1).to_vec(), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn scorer_names_round_trip() {
+        for k in ScorerKind::ALL {
+            assert_eq!(ScorerKind::parse(k.name()), Some(k));
+        }
+        assert_eq!(ScorerKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn validate_rejects_foreign_labels() {
+        let inputs = Inputs {
+            views: vec![(Modality::Text, array![[1.0f32, 0.0], [0.0, 1.0]])],
+            class_embeddings: array![[1.0f32, 0.0], [0.0, 1.0]],
+            num_classes: 2,
+        };
+        assert_eq!(
+            validate(&inputs, &[Some(0), Some(2)]),
+            Err(ScoreError::BadLabel {
+                item: 1,
+                label: 2,
+                classes: 2
+            })
+        );
+        assert_eq!(
+            validate(&inputs, &[Some(0)]),
+            Err(ScoreError::LabelCount(1, 2))
+        );
+        assert!(validate(&inputs, &[Some(0), None]).is_ok());
+    }
+}

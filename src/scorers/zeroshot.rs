@@ -1,0 +1,56 @@
+//! The zero-shot reference: how much more an item's embedding resembles the strongest other
+//! class prompt than its annotated class's prompt. It never looks at other items' annotations,
+//! which is exactly why the annotation-aware scorers beat it.
+
+use ndarray::Array2;
+
+use super::{Inputs, ScorerKind, Suspicion, from_class_margins};
+use crate::ClassId;
+
+pub fn score(inputs: &Inputs, labels: &[Option<ClassId>]) -> Suspicion {
+    let margins = inputs
+        .views
+        .iter()
+        .map(|(m, x)| {
+            let s = x.dot(&inputs.class_embeddings.t()).mapv(f64::from);
+            (*m, margins_from_scores(&s, labels))
+        })
+        .collect();
+    from_class_margins(ScorerKind::ZeroShot, labels, margins, 0.0)
+}
+
+/// `margin[i, c] = s[i, c] − s[i, y_i]` (zero for unannotated rows).
+pub(crate) fn margins_from_scores(s: &Array2<f64>, labels: &[Option<ClassId>]) -> Array2<f64> {
+    let mut out = s.clone();
+    for (i, mut row) in out.rows_mut().into_iter().enumerate() {
+        match labels[i] {
+            Some(y) => {
+                let own = s[[i, y]];
+                row.mapv_inplace(|v| v - own);
+            }
+            None => row.fill(0.0),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Modality;
+    use ndarray::array;
+
+    #[test]
+    fn margin_is_strongest_other_prompt_minus_annotated_prompt() {
+        let inputs = Inputs {
+            views: vec![(Modality::Text, array![[1.0f32, 0.0], [0.6, 0.8]])],
+            class_embeddings: array![[1.0f32, 0.0], [0.0, 1.0]],
+            num_classes: 2,
+        };
+        let s = score(&inputs, &[Some(1), Some(1)]);
+        assert!((s.score[0] - 1.0).abs() < 1e-6);
+        assert!((s.score[1] - (0.6 - 0.8)).abs() < 1e-6);
+        assert_eq!(s.challenger, vec![Some(0), Some(0)]);
+        assert!(s.flagged(0) && !s.flagged(1));
+    }
+}
