@@ -316,6 +316,15 @@ fn bad_input_exits_2_with_one_sentence() {
         "params.ron",
     );
 
+    // Values that parse but mean nothing, from a flag or from the params file.
+    assert_bad_input(&classify(&out, &["--k", "0"]), "at least 1");
+    assert_bad_input(&classify(&out, &["--floor", "nan"]), "finite");
+    std::fs::write(&params, "(margin_percentile: 250.0)").unwrap();
+    assert_bad_input(
+        &classify(&out, &["--params", params.to_str().unwrap()]),
+        "margin_percentile",
+    );
+
     // Arguments clap refuses.
     assert_bad_input(&classify(&out, &["--modalities", "audio"]), "audio");
     assert_bad_input(&classify(&out, &["--k", "many"]), "--k");

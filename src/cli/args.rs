@@ -46,10 +46,10 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub k: Option<usize>,
     /// Absolute cosine floor [default: per modality, the 10th percentile of top cosines].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub floor: Option<f64>,
     /// Absolute head-to-head margin [default: per pair, the 25th percentile].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub margin: Option<f64>,
     /// Fewer kept items than this on a pair side falls back to all dimensions [default: 5].
     #[arg(long)]
