@@ -236,7 +236,8 @@ fn injected_annotations_replace_the_datasets() {
 #[test]
 fn the_registry_finds_the_default_scorer() {
     let s = scorer_by_name(pairwise_audit::audit::DEFAULT_SCORER).expect("default registered");
-    assert_eq!(s.name(), HeadToHead.name());
+    assert_eq!(s.name(), "combined");
+    assert!(scorer_by_name(HeadToHead.name()).is_some());
     assert!(scorer_by_name("no-such-scorer").is_none());
 }
 
