@@ -3,11 +3,16 @@
 
 Two uses:
   * correctness: given the same tournament permutations it must agree label for label with
-    `pairwise-audit classify` (compare.py-style check below, `--compare predictions.csv`);
+    `pairwise-audit classify` (`--compare predictions.csv`);
   * speed: the baseline a NumPy user would write, timed on the same data (BENCHMARKS.md).
 
 Usage:
-  python3 scripts/method_reference.py DATASET --perms perms.json [--k 100] [--compare predictions.csv]
+  python3 scripts/method_reference.py DATASET --perms perms.json [--k 100]
+      [--compare predictions.csv] [--write labels.csv]
+
+tests/fixtures/reference_sample_k{100,20}.csv were written by this script on sample_data with
+the permutations in tests/fixtures/reference_perms.json; tests/engine_reference.rs checks the
+engine against them.
 """
 
 import argparse
@@ -118,6 +123,7 @@ def main():
     p.add_argument("--k", type=int, default=100)
     p.add_argument("--min-items", type=int, default=5)
     p.add_argument("--compare", help="predictions.csv of pairwise-audit classify")
+    p.add_argument("--write", help="write id + the four label columns to this CSV")
     args = p.parse_args()
 
     perms = json.load(open(args.perms))
@@ -134,6 +140,17 @@ def main():
         dt = time.perf_counter() - t0
         results[modality] = (base, pw)
         print(f"{modality}: n={X.shape[0]} d={X.shape[1]} C={K.shape[0]} classify {dt:.3f} s")
+
+    if args.write:
+        with open(f"{args.dataset}/items.csv", newline="", encoding="utf-8-sig") as f:
+            ids = [r["id"] for r in csv.DictReader(f)]
+        cols = [(f"{m}_{kind}", labels) for m, (b, pw) in results.items()
+                for kind, labels in (("base", b), ("pairwise", pw))]
+        with open(args.write, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["id"] + [c for c, _ in cols])
+            for i, id_ in enumerate(ids):
+                w.writerow([id_] + [names[labels[i]] for _, labels in cols])
 
     if args.compare:
         with open(args.compare, newline="", encoding="utf-8") as f:

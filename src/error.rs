@@ -136,7 +136,7 @@ pub enum DatasetError {
         expected: usize,
     },
 
-    #[error("{}, row {row}, column {column} (NumPy index [{}, {}]): the value is {value}; embeddings must be finite.", path.display(), row - 1, column - 1)]
+    #[error("{}, row {row}, column {column} (NumPy index [{}, {}]): the value is {value}; embeddings must be finite.", path.display(), row.saturating_sub(1), column.saturating_sub(1))]
     NonFinite {
         path: PathBuf,
         row: usize,
@@ -144,7 +144,7 @@ pub enum DatasetError {
         value: f32,
     },
 
-    #[error("{}, row {row} (NumPy index {}): every value is zero, so the row has no direction to compare.", path.display(), row - 1)]
+    #[error("{}, row {row} (NumPy index {}): every value is zero, so the row has no direction to compare.", path.display(), row.saturating_sub(1))]
     ZeroRow { path: PathBuf, row: usize },
 
     /// Any other problem with a file, already phrased as the rest of a sentence.

@@ -1,9 +1,33 @@
 //! A CLIP-like synthetic catalogue generator, for tests and benchmarks.
+//!
+//! The model, in the terms of the method:
+//! - each class is carried by a sparse set of dimensions (its *signature*, ±1-ish values);
+//! - class prompt vectors are the text-modality offset plus the class signature plus dense
+//!   "wording" noise (a prompt says more than the visual class);
+//! - an item of class `t` is a modality offset (image and text live in different cones, as
+//!   CLIP's modality gap) + a few large nuisance factors shared by every class (background,
+//!   colour, style: the same item values in both views) + its class signature scaled by an
+//!   item-level clarity + view-specific isotropic noise, times a random length.
+//!
+//! On the full embedding the offsets and nuisance factors dot with the prompts' wording
+//! noise and drown the signature, so the cosine baseline is confused; restricted to the
+//! dimensions that separate a pair, the signature dominates. Class sizes are imbalanced and a
+//! fraction `flip` of annotations is changed to another class.
+//!
+//! Generation is parallel over chunks of items, each with its own ChaCha8 stream derived from
+//! the seed, so the output depends on the seed only (not on the thread count).
 
+use std::io::Write;
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayViewMut2, Axis};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 
+use crate::dataset::{ClassInfo, Item};
 use crate::{ClassId, Dataset};
 
 /// Knobs of the generator (`pairwise-audit synth`).
@@ -51,20 +75,278 @@ pub struct Synthetic {
     pub annotations: Vec<ClassId>,
 }
 
-/// Generate a catalogue; deterministic per `params.seed`.
-pub fn generate(params: &SynthParams) -> Synthetic {
-    let _ = params;
-    todo!("engine")
+// The model's constants (units: a signature entry is about 1).
+/// Signature dimensions per class: `d / 32`, at least 4.
+const CARRIER_DIVISOR: usize = 32;
+/// Per-dimension spread of the modality offsets.
+const OFFSET_SCALE: f32 = 0.6;
+/// Per-dimension spread of the prompts' wording noise.
+const PROMPT_NOISE: f32 = 0.45;
+/// Weight of the signature in the prompts.
+const PROMPT_SIGNAL: f32 = 1.0;
+/// Shared nuisance factors and the spread of an item's value on each.
+const NUISANCE_FACTORS: usize = 16;
+const NUISANCE_SCALE: f32 = 3.0;
+/// Per-dimension isotropic noise of the image and text views.
+const IMAGE_NOISE: f32 = 0.2;
+const TEXT_NOISE: f32 = 0.3;
+/// Weight of the signature in the image and text views.
+const IMAGE_SIGNAL: f32 = 1.0;
+const TEXT_SIGNAL: f32 = 1.0;
+/// Range of an item's clarity (the weight of its class signature).
+const CLARITY: std::ops::Range<f32> = 0.7..1.3;
+/// Class frequencies fall off as `rank^-IMBALANCE`.
+const IMBALANCE: f64 = 0.7;
+/// Items per chunk (one RNG stream each).
+const CHUNK: usize = 2048;
+
+const NAMES: [&str; 20] = [
+    "t-shirt", "shirt", "sweater", "jacket", "coat", "dress", "skirt", "trousers", "jeans",
+    "shorts", "shoes", "sneakers", "bag", "hat", "scarf", "socks", "belt", "gloves", "boots",
+    "suit",
+];
+
+/// What every item shares: class frequencies, signatures, offsets, nuisance directions.
+struct World {
+    /// Cumulative class probabilities.
+    cdf: Vec<f64>,
+    /// `C × d`, zero off each class's carriers.
+    signatures: Array2<f32>,
+    image_offset: Vec<f32>,
+    text_offset: Vec<f32>,
+    /// `F × d`, unit rows.
+    nuisance: Array2<f32>,
 }
 
-/// Write `synth` into `dir` in the dataset format, plus `truth.csv` (`id,label`).
+fn normal(rng: &mut ChaCha8Rng) -> f32 {
+    StandardNormal.sample(rng)
+}
+
+fn world(p: &SynthParams, rng: &mut ChaCha8Rng) -> World {
+    let (c, d) = (p.classes, p.d);
+    let mut order: Vec<usize> = (0..c).collect();
+    order.shuffle(rng);
+    let weights: Vec<f64> = order
+        .iter()
+        .map(|&rank| (rank as f64 + 1.0).powf(-IMBALANCE))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let cdf = weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w / total;
+            Some(*acc)
+        })
+        .collect();
+
+    let carriers = (d / CARRIER_DIVISOR).max(4).min(d);
+    let mut signatures = Array2::<f32>::zeros((c, d));
+    let dims: Vec<usize> = (0..d).collect();
+    for mut row in signatures.rows_mut() {
+        for &j in dims.choose_multiple(rng, carriers) {
+            let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+            row[j] = sign * rng.random_range(0.6..1.4);
+        }
+    }
+    let mut offset = || -> Vec<f32> { (0..d).map(|_| OFFSET_SCALE * normal(rng)).collect() };
+    let image_offset = offset();
+    let text_offset = offset();
+    let mut nuisance = Array2::from_shape_simple_fn((NUISANCE_FACTORS, d), || normal(rng));
+    for mut row in nuisance.rows_mut() {
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        row /= norm;
+    }
+    World {
+        cdf,
+        signatures,
+        image_offset,
+        text_offset,
+        nuisance,
+    }
+}
+
+/// Generate a catalogue; deterministic per `params.seed`. Needs `n ≥ 1`, `d ≥ 1`,
+/// `classes ≥ 2`, `noise ≥ 0` and `flip` in `[0, 1]`.
+pub fn generate(params: &SynthParams) -> Synthetic {
+    let p = params;
+    assert!(
+        p.n >= 1 && p.d >= 1 && p.classes >= 2,
+        "synth needs n, d ≥ 1 and 2+ classes"
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let w = world(p, &mut rng);
+
+    let class_names: Vec<String> = (0..p.classes)
+        .map(|c| match NAMES.get(c) {
+            Some(name) if p.classes <= NAMES.len() => name.to_string(),
+            _ => format!("class_{c}"),
+        })
+        .collect();
+    let class_prompts = class_names
+        .iter()
+        .map(|n| format!("a photo of a {n}"))
+        .collect();
+    let mut class_embeddings = Array2::<f32>::zeros((p.classes, p.d));
+    for (c, mut row) in class_embeddings.rows_mut().into_iter().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = w.text_offset[j]
+                + PROMPT_SIGNAL * w.signatures[[c, j]]
+                + PROMPT_NOISE * normal(&mut rng);
+        }
+    }
+
+    let mut image = Array2::<f32>::zeros((p.n, p.d));
+    let mut text = Array2::<f32>::zeros((p.n, p.d));
+    let mut truth = vec![0; p.n];
+    let mut annotations = vec![0; p.n];
+    image
+        .axis_chunks_iter_mut(Axis(0), CHUNK)
+        .into_par_iter()
+        .zip(text.axis_chunks_iter_mut(Axis(0), CHUNK))
+        .zip(truth.par_chunks_mut(CHUNK))
+        .zip(annotations.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(chunk, (((img, txt), truth), ann))| {
+            let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+            rng.set_stream(chunk as u64 + 1);
+            items(p, &w, &mut rng, img, txt, truth, ann);
+        });
+
+    Synthetic {
+        ids: (0..p.n).map(|i| format!("s{i:07}")).collect(),
+        descriptions: (0..p.n).map(|i| format!("synthetic item {i}")).collect(),
+        class_names,
+        class_prompts,
+        class_embeddings,
+        image_embeddings: image,
+        text_embeddings: text,
+        truth,
+        annotations,
+    }
+}
+
+/// One chunk of items: labels, then both views row by row.
+fn items(
+    p: &SynthParams,
+    w: &World,
+    rng: &mut ChaCha8Rng,
+    mut img: ArrayViewMut2<f32>,
+    mut txt: ArrayViewMut2<f32>,
+    truth: &mut [ClassId],
+    ann: &mut [ClassId],
+) {
+    let noise = p.noise as f32;
+    let mut factors = [0f32; NUISANCE_FACTORS];
+    for (r, (t, a)) in truth.iter_mut().zip(ann.iter_mut()).enumerate() {
+        let u: f64 = rng.random();
+        *t = w.cdf.iter().position(|&q| u < q).unwrap_or(p.classes - 1);
+        *a = if rng.random::<f64>() < p.flip {
+            let other = rng.random_range(0..p.classes - 1);
+            if other >= *t { other + 1 } else { other }
+        } else {
+            *t
+        };
+        for f in factors.iter_mut() {
+            *f = noise * NUISANCE_SCALE * normal(rng);
+        }
+        let clarity: f32 = rng.random_range(CLARITY);
+        let sig = w.signatures.row(*t);
+        for (mut row, offset, signal, iso) in [
+            (img.row_mut(r), &w.image_offset, IMAGE_SIGNAL, IMAGE_NOISE),
+            (txt.row_mut(r), &w.text_offset, TEXT_SIGNAL, TEXT_NOISE),
+        ] {
+            let row = row.as_slice_mut().expect("generated rows are contiguous");
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = offset[j] + signal * clarity * sig[j] + noise * iso * normal(rng);
+            }
+            for (&z, dir) in factors.iter().zip(w.nuisance.rows()) {
+                for (v, &u) in row.iter_mut().zip(dir.iter()) {
+                    *v += z * u;
+                }
+            }
+            let length: f32 = rng.random_range(0.8..1.25);
+            for v in row.iter_mut() {
+                *v *= length;
+            }
+        }
+    }
+}
+
+/// Write `synth` into `dir` (which must exist) in the dataset format, plus `truth.csv`
+/// (`id,label`).
 pub fn write(synth: &Synthetic, dir: &Path) -> std::io::Result<()> {
-    let _ = (synth, dir);
-    todo!("engine")
+    let npy = |name: &str, a: &Array2<f32>| -> std::io::Result<()> {
+        ndarray_npy::write_npy(dir.join(name), a).map_err(std::io::Error::other)
+    };
+    let csv_err = |e: csv::Error| std::io::Error::other(e);
+
+    let mut items = csv::Writer::from_path(dir.join("items.csv")).map_err(csv_err)?;
+    items
+        .write_record(["id", "description", "image", "label"])
+        .map_err(csv_err)?;
+    for (i, id) in synth.ids.iter().enumerate() {
+        let label = &synth.class_names[synth.annotations[i]];
+        items
+            .write_record([id.as_str(), &synth.descriptions[i], "", label])
+            .map_err(csv_err)?;
+    }
+    items.flush()?;
+
+    let mut classes = csv::Writer::from_path(dir.join("classes.csv")).map_err(csv_err)?;
+    classes.write_record(["name", "prompt"]).map_err(csv_err)?;
+    for (name, prompt) in synth.class_names.iter().zip(&synth.class_prompts) {
+        classes.write_record([name, prompt]).map_err(csv_err)?;
+    }
+    classes.flush()?;
+
+    let mut truth = std::io::BufWriter::new(std::fs::File::create(dir.join("truth.csv"))?);
+    writeln!(truth, "id,label")?;
+    for (id, &t) in synth.ids.iter().zip(&synth.truth) {
+        writeln!(truth, "{id},{}", synth.class_names[t])?;
+    }
+    truth.flush()?;
+
+    npy("class_embeddings.npy", &synth.class_embeddings)?;
+    npy("image_embeddings.npy", &synth.image_embeddings)?;
+    npy("text_embeddings.npy", &synth.text_embeddings)
 }
 
 /// An in-memory `Dataset` (for tests and benchmarks), copying the arrays.
 pub fn to_dataset(synth: &Synthetic) -> Dataset {
-    let _ = synth;
-    todo!("engine")
+    synth.clone().into_dataset()
+}
+
+impl Synthetic {
+    /// `to_dataset` without the copy.
+    pub fn into_dataset(self) -> Dataset {
+        let items = self
+            .ids
+            .into_iter()
+            .zip(self.descriptions)
+            .zip(&self.annotations)
+            .map(|((id, description), &label)| Item {
+                id,
+                description,
+                image: None,
+                label: Some(label),
+            })
+            .collect();
+        let classes = self
+            .class_names
+            .into_iter()
+            .zip(self.class_prompts)
+            .map(|(name, prompt)| ClassInfo { name, prompt })
+            .collect();
+        Dataset {
+            root: std::path::PathBuf::from("<synthetic>"),
+            items,
+            classes,
+            class_embeddings: self.class_embeddings,
+            image_embeddings: Some(self.image_embeddings),
+            text_embeddings: Some(self.text_embeddings),
+            warnings: Vec::new(),
+            missing_images: 0,
+            fingerprint: String::from("synthetic"),
+        }
+    }
 }

@@ -140,7 +140,7 @@ fn bad_arguments_get_one_sentence_and_status_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("unknown scorer `magic`; available: head-to-head"),
+        err.contains("unknown scorer `magic`; available: combined, head-to-head"),
         "{err}"
     );
 

@@ -275,6 +275,8 @@ impl Audit {
                 )
             })
             .unzip();
+        // Scorers that report no progress of their own still show as this stage.
+        monitor.begin(crate::Stage::Audit, None, annotations.len() as u64);
         let scores = scorer.score(&ScoreInput {
             ds,
             cls,

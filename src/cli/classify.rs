@@ -28,6 +28,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
         None => Params::default(),
     };
     apply_flags(&mut params, &args);
+    check_params(&params).map_err(CliError::BadInput)?;
     let perms = args.perms.as_deref().map(read_perms).transpose()?;
     if args.out.exists() && !args.out.is_dir() {
         return Err(CliError::BadInput(format!(
@@ -157,6 +158,29 @@ fn apply_flags(params: &mut Params, args: &ClassifyArgs) {
     if let Some(m) = &args.modalities {
         params.modalities = m.clone();
     }
+}
+
+/// Values the engine would accept but that make no sense, whether from a flag or a file.
+fn check_params(p: &Params) -> Result<(), String> {
+    if p.k == 0 {
+        return Err("k (dimensions per class pair) must be at least 1".into());
+    }
+    for (name, v) in [("floor", p.floor), ("margin", p.margin)] {
+        if let Some(v) = v
+            && !v.is_finite()
+        {
+            return Err(format!("the {name} must be a finite number (got {v})"));
+        }
+    }
+    for (name, v) in [
+        ("floor_percentile", p.floor_percentile),
+        ("margin_percentile", p.margin_percentile),
+    ] {
+        if !(0.0..=100.0).contains(&v) {
+            return Err(format!("{name} must be between 0 and 100 (got {v})"));
+        }
+    }
+    Ok(())
 }
 
 /// Parse a `--perms` file: a JSON array with one permutation (array of indices) per round.

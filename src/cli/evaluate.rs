@@ -53,6 +53,15 @@ pub struct EvaluateArgs {
     /// Dimensions per pair for pairwise-prototype [default: 100].
     #[arg(long)]
     pub pair_dims: Option<usize>,
+    /// Leading covariance directions kept exactly by the whitened scorer [default: 32].
+    #[arg(long)]
+    pub metric_rank: Option<usize>,
+    /// Items used to estimate the whitened scorer's covariance [default: 10000].
+    #[arg(long)]
+    pub cov_items: Option<usize>,
+    /// Largest catalogue on which `combined` includes the neighbour vote [default: 5000].
+    #[arg(long)]
+    pub combine_knn_max_items: Option<usize>,
     /// Also write the full report (every run) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -90,7 +99,11 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         shrinkage: args.shrinkage.unwrap_or(defaults.shrinkage),
         trim: args.trim.unwrap_or(defaults.trim),
         pair_dims: args.pair_dims.unwrap_or(defaults.pair_dims),
-        ..defaults
+        metric_rank: args.metric_rank.unwrap_or(defaults.metric_rank),
+        max_cov_items: args.cov_items.unwrap_or(defaults.max_cov_items),
+        combine_knn_max_items: args
+            .combine_knn_max_items
+            .unwrap_or(defaults.combine_knn_max_items),
     };
     if !(0.0..=1.0).contains(&params.shrinkage) || !(0.0..1.0).contains(&params.trim) {
         return Err(CliError::BadInput(format!(

@@ -82,3 +82,51 @@ fn is_readable_file(path: &Path) -> bool {
         .and_then(|f| f.metadata())
         .is_ok_and(|m| m.is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn item(image: Option<&str>) -> Item {
+        Item {
+            id: String::new(),
+            description: String::new(),
+            image: image.map(PathBuf::from),
+            label: None,
+        }
+    }
+
+    #[test]
+    fn counts_missing_files_in_row_order_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 2 * FILES_PER_CHUNK + 10;
+        let mut items = Vec::new();
+        for i in 0..n {
+            let name = format!("{i}.png");
+            if i % 500 != 3 {
+                std::fs::write(dir.path().join(&name), b"x").unwrap();
+            }
+            items.push(item(Some(&name)));
+        }
+        items.push(item(None));
+        let monitor = Monitor::new();
+        let found = check(dir.path(), &items, &monitor).unwrap();
+        assert_eq!(found.missing_rows, [4, 504, 1004, 1504, 2004]);
+        assert_eq!(found.checked, n);
+        assert_eq!(monitor.sample().done, n as u64);
+        let warning = found.warning(&items).unwrap();
+        assert!(warning.contains("5 of 2058 image files"), "{warning}");
+        assert!(warning.contains("row 504: 503.png"), "{warning}");
+        assert!(!warning.contains("row 1504"), "only a few: {warning}");
+    }
+
+    #[test]
+    fn a_cancelled_monitor_stops_the_check() {
+        let monitor = Monitor::new();
+        monitor.cancel();
+        let items = vec![item(Some("a.png"))];
+        assert!(check(Path::new("/"), &items, &monitor).is_err());
+    }
+}

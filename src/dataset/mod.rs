@@ -113,8 +113,9 @@ impl Dataset {
             .into());
         }
 
+        let items_len = std::fs::metadata(&items_path).map_or(0, |m| m.len());
+        monitor.begin(Stage::LoadItems, None, items_len);
         let items_bytes = read_file(&items_path)?;
-        monitor.begin(Stage::LoadItems, None, items_bytes.len() as u64);
         let (classes, mut warnings) =
             csv_tables::read_classes(&classes_path, &read_file(&classes_path)?)?;
         // Hashing and parsing read the same bytes; doing both at once hides the hash.

@@ -278,7 +278,7 @@ impl NpyFile {
     pub fn read(self, monitor: &Monitor) -> Result<Array2<f32>, LoadError> {
         let mut out = zeroed_buffer(self.rows * self.cols);
         if self.fortran {
-            self.read_fortran(&mut out, monitor)?;
+            self.read_fortran(&mut out, monitor, FORTRAN_BLOCK_BYTES)?;
             if let Some(bad) = first_bad_row_parallel(&out, self.cols) {
                 return Err(bad.into_error(&self.path).into());
             }
@@ -332,12 +332,17 @@ impl NpyFile {
 
     /// Fortran order stores columns contiguously: read blocks of whole columns and scatter
     /// them into the row-major buffer, rows in parallel.
-    fn read_fortran(&self, out: &mut [f32], monitor: &Monitor) -> Result<(), LoadError> {
+    fn read_fortran(
+        &self,
+        out: &mut [f32],
+        monitor: &Monitor,
+        block_bytes: usize,
+    ) -> Result<(), LoadError> {
         let (rows, cols, size) = (self.rows, self.cols, self.elem.size());
         if rows == 0 {
             return Ok(());
         }
-        let cols_per_block = (FORTRAN_BLOCK_BYTES / (rows * size)).max(MIN_BLOCK_COLS);
+        let cols_per_block = (block_bytes / (rows * size)).max(MIN_BLOCK_COLS);
         let rows_per_chunk = self.rows_per_chunk();
         let mut bytes = Vec::new();
         let mut block = Vec::new();
@@ -490,6 +495,77 @@ mod tests {
             None,
             "a subnormal is not zero"
         );
+    }
+
+    /// A C- or Fortran-order float32 file of `rows × cols` values `0, 1, 2, …` (row-major).
+    fn write_f32(dir: &Path, rows: usize, cols: usize, fortran: bool) -> PathBuf {
+        let mut data = Vec::new();
+        let index = |i: usize, j: usize| (i * cols + j) as f32 + 1.0;
+        if fortran {
+            for j in 0..cols {
+                for i in 0..rows {
+                    data.extend_from_slice(&index(i, j).to_le_bytes());
+                }
+            }
+        } else {
+            for i in 0..rows {
+                for j in 0..cols {
+                    data.extend_from_slice(&index(i, j).to_le_bytes());
+                }
+            }
+        }
+        let order = if fortran { "True" } else { "False" };
+        let mut dict =
+            format!("{{'descr': '<f4', 'fortran_order': {order}, 'shape': ({rows}, {cols}), }}");
+        while (10 + dict.len() + 1) % 64 != 0 {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.extend_from_slice(&data);
+        let path = dir.join(if fortran { "f.npy" } else { "c.npy" });
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn both_layouts_read_row_major_with_progress_to_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        // Wider than one Fortran block and longer than one C chunk.
+        let (rows, cols) = (700, 410);
+        for fortran in [false, true] {
+            let path = write_f32(dir.path(), rows, cols, fortran);
+            let monitor = Monitor::new();
+            let a = open(&path).unwrap().read(&monitor).unwrap();
+            assert!(a.is_standard_layout());
+            assert_eq!(a.dim(), (rows, cols));
+            assert_eq!(a[[0, 1]], 2.0);
+            assert_eq!(a[[699, 409]], (rows * cols) as f32, "fortran {fortran}");
+            assert_eq!(a[[3, 17]], (3 * cols + 17) as f32 + 1.0);
+            assert_eq!(monitor.sample().done, rows as u64, "fortran {fortran}");
+        }
+        // Many narrow column blocks, the last one partial (410 = 25 × 16 + 10), reassemble the same.
+        let file = open(&write_f32(dir.path(), rows, cols, true)).unwrap();
+        let monitor = Monitor::new();
+        let mut out = vec![0f32; rows * cols];
+        file.read_fortran(&mut out, &monitor, 1).unwrap();
+        let expected: Vec<f32> = (1..=rows * cols).map(|v| v as f32).collect();
+        assert_eq!(out, expected);
+        assert_eq!(monitor.sample().done, rows as u64);
+    }
+
+    #[test]
+    fn a_cancelled_monitor_stops_the_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for fortran in [false, true] {
+            let path = write_f32(dir.path(), 50, 8, fortran);
+            let monitor = Monitor::new();
+            monitor.cancel();
+            let result = open(&path).unwrap().read(&monitor);
+            assert!(matches!(result, Err(LoadError::Cancelled(_))));
+        }
     }
 
     #[test]
