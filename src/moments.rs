@@ -171,7 +171,7 @@ macro_rules! dispatch {
         #[inline]
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
-            if has_avx2() {
+            if $crate::moments::has_avx2() {
                 // SAFETY: the CPU supports AVX2, checked just above.
                 return unsafe { $avx2($($arg),*) };
             }
@@ -179,6 +179,8 @@ macro_rules! dispatch {
         }
     };
 }
+
+pub(crate) use dispatch;
 
 /// Lanes of the f64 reductions: element `j` goes to lane `j % 8`, lanes are combined in a
 /// fixed tree. Eight independent chains also hide the add latency.
@@ -252,7 +254,7 @@ dispatch! {
 }
 
 #[inline(always)]
-fn scaled_row_generic(row: &[f32], scale: f64, out: &mut [f64]) {
+pub(crate) fn scaled_row_generic(row: &[f32], scale: f64, out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(row) {
         *o = v as f64 * scale;
     }
@@ -264,7 +266,7 @@ dispatch! {
 }
 
 #[inline(always)]
-fn accumulate_generic(sum: &mut [f64], sum_sq: &mut [f64], row: &[f64]) {
+pub(crate) fn accumulate_generic(sum: &mut [f64], sum_sq: &mut [f64], row: &[f64]) {
     for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
         *s += v;
         *q += v * v;
@@ -298,7 +300,8 @@ pub(crate) fn row_slice<'a>(
 const CHUNK: usize = 1024;
 
 /// Moments of the normalised rows of each class: `result[c]` sums the items `i` with
-/// `labels[i] == Some(c)`. Parallel over row chunks; checks `monitor` between chunks.
+/// `labels[i] == Some(c)`. Parallel over row chunks, merged in chunk order (so the sums are
+/// the same bits at any thread count); checks `monitor` between chunks.
 pub fn class_moments(
     x: ArrayView2<f32>,
     labels: &[Option<ClassId>],
@@ -307,30 +310,35 @@ pub fn class_moments(
 ) -> Result<Vec<Moments>, Cancelled> {
     assert_eq!(x.nrows(), labels.len(), "one label per row");
     let d = x.ncols();
-    let empty = || vec![Moments::new(d); num_classes];
     let starts: Vec<usize> = (0..x.nrows()).step_by(CHUNK).collect();
-    starts
-        .into_par_iter()
-        .try_fold(empty, |mut acc, start| {
-            monitor.check()?;
-            let mut buf = vec![0.0; d];
-            let mut copy = Vec::new();
-            for (i, label) in labels.iter().enumerate().skip(start).take(CHUNK) {
-                if let Some(c) = *label {
-                    let row = row_slice(&x, i, &mut copy);
-                    scaled_row(row, inv_norm(row), &mut buf);
-                    acc[c].add_row(&buf);
+    let mut total = vec![Moments::new(d); num_classes];
+    // A bounded number of chunk results in flight: memory stays flat at any n.
+    for batch in starts.chunks(32) {
+        let parts = batch
+            .par_iter()
+            .map(|&start| {
+                monitor.check()?;
+                let mut acc = vec![Moments::new(d); num_classes];
+                let mut buf = vec![0.0; d];
+                let mut copy = Vec::new();
+                for (i, label) in labels.iter().enumerate().skip(start).take(CHUNK) {
+                    if let Some(c) = *label {
+                        let row = row_slice(&x, i, &mut copy);
+                        scaled_row(row, inv_norm(row), &mut buf);
+                        acc[c].add_row(&buf);
+                    }
                 }
+                monitor.advance(1);
+                Ok(acc)
+            })
+            .collect::<Result<Vec<_>, Cancelled>>()?;
+        for part in parts {
+            for (m, p) in total.iter_mut().zip(&part) {
+                m.merge(p);
             }
-            monitor.advance(1);
-            Ok(acc)
-        })
-        .try_reduce(empty, |mut a, b| {
-            for (m, o) in a.iter_mut().zip(&b) {
-                m.merge(o);
-            }
-            Ok(a)
-        })
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
