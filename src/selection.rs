@@ -69,7 +69,14 @@ pub struct Thresholds {
 /// The floor (given, or the `floor_percentile` of every item's top cosine) and the per-pair
 /// margins (given, or the `margin_percentile` of `|S[i,a] − S[i,b]|` over the pair's
 /// candidates — before the floor is applied). A pair without candidates gets margin 0.
-pub fn thresholds(scores: ArrayView2<f64>, baseline: &[ClassId], params: &Params) -> Thresholds {
+/// Checks `monitor` between pairs (at n = 10⁶ this stage takes a noticeable fraction of a
+/// second).
+pub fn thresholds(
+    scores: ArrayView2<f64>,
+    baseline: &[ClassId],
+    params: &Params,
+    monitor: &Monitor,
+) -> Result<Thresholds, Cancelled> {
     let num_classes = scores.ncols();
     let mut members = vec![Vec::new(); num_classes];
     for (i, &c) in baseline.iter().enumerate() {
@@ -86,22 +93,23 @@ pub fn thresholds(scores: ArrayView2<f64>, baseline: &[ClassId], params: &Params
     let margins = PairKey::all(num_classes)
         .into_par_iter()
         .map(|PairKey { a, b }| {
+            monitor.check()?;
             if let Some(m) = params.margin {
-                return m;
+                return Ok(m);
             }
             let mut gaps: Vec<f64> = members[a]
                 .iter()
                 .chain(&members[b])
                 .map(|&i| (scores[[i as usize, a]] - scores[[i as usize, b]]).abs())
                 .collect();
-            percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0)
+            Ok(percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0))
         })
-        .collect();
-    Thresholds {
+        .collect::<Result<_, Cancelled>>()?;
+    Ok(Thresholds {
         floor,
         margins,
         members,
-    }
+    })
 }
 
 /// The moments each pair's sides are scored with, in a form that costs about a quarter of a
@@ -308,7 +316,7 @@ pub fn select(
     params: &Params,
     monitor: &Monitor,
 ) -> Result<(f64, Vec<PairRecord>), Cancelled> {
-    let th = thresholds(scores, baseline, params);
+    let th = thresholds(scores, baseline, params, monitor)?;
     let km = kept_moments(x, inv_norms, scores, &th, monitor)?;
     Ok((th.floor, score_pairs(&th, &km, x.len_of(Axis(1)), params)))
 }
