@@ -56,11 +56,18 @@ pub fn draw_permutations(num_classes: usize, seed: u64) -> Vec<Vec<usize>> {
 pub fn validate_permutations(perms: &[Vec<usize>], num_classes: usize) -> Result<(), String> {
     let sizes = round_sizes(num_classes);
     if perms.len() != sizes.len() {
+        let rounds = |n: usize| {
+            if n == 1 {
+                "1 round".to_string()
+            } else {
+                format!("{n} rounds")
+            }
+        };
         return Err(format!(
-            "the permutations have {} rounds but a bracket of {num_classes} classes plays {} \
+            "the permutations have {} but a bracket of {num_classes} classes plays {} \
              (one permutation per round, of sizes {sizes:?})",
-            perms.len(),
-            sizes.len()
+            rounds(perms.len()),
+            rounds(sizes.len())
         ));
     }
     for (r, (p, &s)) in perms.iter().zip(&sizes).enumerate() {
@@ -405,7 +412,7 @@ mod tests {
         assert!(e.starts_with("round 0"), "{e}");
         let e = validate_permutations(&[vec![0, 1, 2]], 3).unwrap_err();
         assert!(
-            e.contains("1 rounds but a bracket of 3 classes plays 2"),
+            e.contains("have 1 round but a bracket of 3 classes plays 2 rounds"),
             "{e}"
         );
     }
