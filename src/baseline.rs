@@ -1,13 +1,14 @@
 //! Full-embedding cosine baseline: `S = X̂ K̂ᵀ` and its argmax.
 //!
-//! Rows of `X` are stored raw; each block of rows is normalised into a small f64 buffer and
-//! multiplied with `K̂ᵀ` (matrixmultiply's dgemm), so no second `n × d` copy ever exists and
-//! every dot product accumulates in f64.
+//! Rows of `X` are stored raw; each block of rows is widened into a small f64 buffer (its
+//! norms computed on the way), multiplied with `K̂ᵀ` (matrixmultiply's dgemm), and each score
+//! row scaled by `1/‖x_i‖`; so no second `n × d` copy ever exists and every dot product
+//! accumulates in f64.
 
 use ndarray::{Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
-use crate::moments::inv_norm;
+use crate::moments::{inv_from_sum_sq, inv_norm, widen_sum_sq};
 use crate::{Cancelled, ClassId, Monitor};
 
 /// Rows per block: the f64 copy of a block (`BLOCK × d × 8` bytes, 1.5 MB at d = 768) stays
@@ -79,7 +80,7 @@ pub fn baseline(
                 let block = x.slice(s![start..start + rows, ..]);
                 let mut xb = buf.slice_mut(s![..rows, ..]);
                 let mut copy = Vec::with_capacity(d);
-                for (r, (row, mut out)) in block.rows().into_iter().zip(xb.rows_mut()).enumerate() {
+                for (r, (row, out)) in block.rows().into_iter().zip(xb.rows_mut()).enumerate() {
                     let row: &[f32] = match row.to_slice() {
                         Some(sl) => sl,
                         None => {
@@ -88,14 +89,16 @@ pub fn baseline(
                             &copy
                         }
                     };
-                    let inv = inv_norm(row);
-                    inv_block[r] = inv;
-                    for (o, &v) in out.iter_mut().zip(row) {
-                        *o = v as f64 * inv;
-                    }
+                    let out = out.into_slice().expect("block rows are contiguous");
+                    inv_block[r] = inv_from_sum_sq(widen_sum_sq(row, out));
                 }
+                // Cosines of the raw rows, then each score row scaled by its 1/‖x‖: one pass
+                // over the data fewer than normalising first.
                 ndarray::linalg::general_mat_mul(1.0, &xb, &kt, 0.0, &mut s_block);
-                for (l, srow) in l_block.iter_mut().zip(s_block.rows()) {
+                for ((l, mut srow), &inv) in
+                    l_block.iter_mut().zip(s_block.rows_mut()).zip(&*inv_block)
+                {
+                    srow *= inv;
                     *l = argmax(srow.as_slice().expect("score rows are contiguous"));
                 }
                 monitor.advance(1);

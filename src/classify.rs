@@ -139,7 +139,9 @@ pub fn classify_modality(
     let base = baseline::baseline(x, classes, monitor)?;
     lap("baseline", &mut timings);
 
-    let th = selection::thresholds(base.scores.view(), &base.labels, params);
+    // Thresholds count as the start of the moments stage (its total is known only after).
+    monitor.begin(Stage::Moments, Some(modality), 0);
+    let th = selection::thresholds(base.scores.view(), &base.labels, params, monitor)?;
     monitor.begin(
         Stage::Moments,
         Some(modality),

@@ -41,10 +41,7 @@ impl Moments {
     pub fn add_row(&mut self, row: &[f64]) {
         debug_assert_eq!(row.len(), self.dim());
         self.count += 1;
-        for ((s, q), &v) in self.sum.iter_mut().zip(&mut self.sum_sq).zip(row) {
-            *s += v;
-            *q += v * v;
-        }
+        accumulate(&mut self.sum, &mut self.sum_sq, row);
     }
 
     /// Add every observation of `other`.
@@ -146,19 +143,139 @@ impl Sub for Moments {
     }
 }
 
+/// Whether the row kernels below may take their AVX2 build. Every kernel has one source,
+/// compiled twice (baseline x86-64 and AVX2) and picked at run time; the lanes of each
+/// reduction are fixed in the source, so both builds give bit-identical results.
+#[inline]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Declares `pub fn $name` running `$generic` through an AVX2 build when available.
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident / $avx2:ident => $generic:ident ($($arg:ident : $ty:ty),*) $(-> $ret:ty)?) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn $avx2($($arg: $ty),*) $(-> $ret)? {
+            $generic($($arg),*)
+        }
+
+        $(#[$doc])*
+        #[inline]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::moments::has_avx2() {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                return unsafe { $avx2($($arg),*) };
+            }
+            $generic($($arg),*)
+        }
+    };
+}
+
+pub(crate) use dispatch;
+
+/// Lanes of the f64 reductions: element `j` goes to lane `j % 8`, lanes are combined in a
+/// fixed tree. Eight independent chains also hide the add latency.
+pub(crate) const LANES: usize = 8;
+
+#[inline(always)]
+pub(crate) fn combine(l: [f64; LANES]) -> f64 {
+    ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
+}
+
+#[inline(always)]
+fn sum_sq_generic(row: &[f32]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            let v = c[l] as f64;
+            acc[l] += v * v;
+        }
+    }
+    for (l, &v) in chunks.remainder().iter().enumerate() {
+        acc[l] += v as f64 * v as f64;
+    }
+    combine(acc)
+}
+
+dispatch! {
+    /// `Σ row_j²` in f64, with the fixed lanes of this module.
+    pub fn sum_sq / sum_sq_avx2 => sum_sq_generic(row: &[f32]) -> f64
+}
+
 /// `1 / ‖row‖` in f64, or 0 for a zero row (its normalised values are then all 0).
 #[inline]
 pub fn inv_norm(row: &[f32]) -> f64 {
-    let nn: f64 = row.iter().map(|&v| v as f64 * v as f64).sum();
+    inv_from_sum_sq(sum_sq(row))
+}
+
+/// `1 / sqrt(nn)`, or 0 when `nn` is 0.
+#[inline]
+pub fn inv_from_sum_sq(nn: f64) -> f64 {
     if nn > 0.0 { 1.0 / nn.sqrt() } else { 0.0 }
 }
 
-/// Write `row · scale` into `out` in f64.
-#[inline]
-pub fn scaled_row(row: &[f32], scale: f64, out: &mut [f64]) {
+#[inline(always)]
+fn widen_sum_sq_generic(row: &[f32], out: &mut [f64]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    let mut outs = out.chunks_exact_mut(LANES);
+    for (c, o) in (&mut chunks).zip(&mut outs) {
+        for l in 0..LANES {
+            let v = c[l] as f64;
+            o[l] = v;
+            acc[l] += v * v;
+        }
+    }
+    for (l, (&v, o)) in chunks
+        .remainder()
+        .iter()
+        .zip(outs.into_remainder())
+        .enumerate()
+    {
+        *o = v as f64;
+        acc[l] += v as f64 * v as f64;
+    }
+    combine(acc)
+}
+
+dispatch! {
+    /// Write `row` into `out` in f64 and return `Σ row_j²` (bit-identical to `sum_sq`).
+    pub fn widen_sum_sq / widen_sum_sq_avx2 => widen_sum_sq_generic(row: &[f32], out: &mut [f64]) -> f64
+}
+
+#[inline(always)]
+pub(crate) fn scaled_row_generic(row: &[f32], scale: f64, out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(row) {
         *o = v as f64 * scale;
     }
+}
+
+dispatch! {
+    /// Write `row · scale` into `out` in f64.
+    pub fn scaled_row / scaled_row_avx2 => scaled_row_generic(row: &[f32], scale: f64, out: &mut [f64])
+}
+
+#[inline(always)]
+pub(crate) fn accumulate_generic(sum: &mut [f64], sum_sq: &mut [f64], row: &[f64]) {
+    for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
+        *s += v;
+        *q += v * v;
+    }
+}
+
+dispatch! {
+    /// `sum += row; sum_sq += row²`, element by element.
+    fn accumulate / accumulate_avx2 => accumulate_generic(sum: &mut [f64], sum_sq: &mut [f64], row: &[f64])
 }
 
 /// Row `i` of `x` as a slice, copying into `buf` only when the array is not row-contiguous.
@@ -183,7 +300,8 @@ pub(crate) fn row_slice<'a>(
 const CHUNK: usize = 1024;
 
 /// Moments of the normalised rows of each class: `result[c]` sums the items `i` with
-/// `labels[i] == Some(c)`. Parallel over row chunks; checks `monitor` between chunks.
+/// `labels[i] == Some(c)`. Parallel over row chunks, merged in chunk order (so the sums are
+/// the same bits at any thread count); checks `monitor` between chunks.
 pub fn class_moments(
     x: ArrayView2<f32>,
     labels: &[Option<ClassId>],
@@ -192,30 +310,35 @@ pub fn class_moments(
 ) -> Result<Vec<Moments>, Cancelled> {
     assert_eq!(x.nrows(), labels.len(), "one label per row");
     let d = x.ncols();
-    let empty = || vec![Moments::new(d); num_classes];
     let starts: Vec<usize> = (0..x.nrows()).step_by(CHUNK).collect();
-    starts
-        .into_par_iter()
-        .try_fold(empty, |mut acc, start| {
-            monitor.check()?;
-            let mut buf = vec![0.0; d];
-            let mut copy = Vec::new();
-            for (i, label) in labels.iter().enumerate().skip(start).take(CHUNK) {
-                if let Some(c) = *label {
-                    let row = row_slice(&x, i, &mut copy);
-                    scaled_row(row, inv_norm(row), &mut buf);
-                    acc[c].add_row(&buf);
+    let mut total = vec![Moments::new(d); num_classes];
+    // A bounded number of chunk results in flight: memory stays flat at any n.
+    for batch in starts.chunks(32) {
+        let parts = batch
+            .par_iter()
+            .map(|&start| {
+                monitor.check()?;
+                let mut acc = vec![Moments::new(d); num_classes];
+                let mut buf = vec![0.0; d];
+                let mut copy = Vec::new();
+                for (i, label) in labels.iter().enumerate().skip(start).take(CHUNK) {
+                    if let Some(c) = *label {
+                        let row = row_slice(&x, i, &mut copy);
+                        scaled_row(row, inv_norm(row), &mut buf);
+                        acc[c].add_row(&buf);
+                    }
                 }
+                monitor.advance(1);
+                Ok(acc)
+            })
+            .collect::<Result<Vec<_>, Cancelled>>()?;
+        for part in parts {
+            for (m, p) in total.iter_mut().zip(&part) {
+                m.merge(p);
             }
-            monitor.advance(1);
-            Ok(acc)
-        })
-        .try_reduce(empty, |mut a, b| {
-            for (m, o) in a.iter_mut().zip(&b) {
-                m.merge(o);
-            }
-            Ok(a)
-        })
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -250,6 +373,26 @@ mod tests {
         }
         assert_eq!(a.clone() + b.clone(), whole);
         assert_eq!(whole - b, a);
+    }
+
+    #[test]
+    fn dispatched_kernels_match_their_portable_build() {
+        for len in [0usize, 1, 7, 8, 9, 31, 768] {
+            let row: Vec<f32> = (0..len)
+                .map(|i| ((i * 29 % 17) as f32 - 8.0) / 3.0)
+                .collect();
+            let mut wide = vec![0.0; len];
+            let nn = widen_sum_sq(&row, &mut wide);
+            assert_eq!(nn, sum_sq(&row));
+            assert_eq!(nn, sum_sq_generic(&row));
+            assert!((nn - row.iter().map(|&v| (v as f64).powi(2)).sum::<f64>()).abs() < 1e-9);
+            assert!(wide.iter().zip(&row).all(|(&w, &v)| w == v as f64));
+            let mut a = vec![0.0; len];
+            let mut b = vec![0.0; len];
+            scaled_row(&row, 0.3, &mut a);
+            scaled_row_generic(&row, 0.3, &mut b);
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::moments::{Moments, row_slice, scaled_row};
+use crate::moments::{Moments, accumulate_generic, row_slice, scaled_row_generic};
 use crate::{Cancelled, ClassId, Monitor, PairKey, Params};
 
 /// Everything the selection decided for one class pair; kept for the app's plots and
@@ -69,7 +69,14 @@ pub struct Thresholds {
 /// The floor (given, or the `floor_percentile` of every item's top cosine) and the per-pair
 /// margins (given, or the `margin_percentile` of `|S[i,a] − S[i,b]|` over the pair's
 /// candidates — before the floor is applied). A pair without candidates gets margin 0.
-pub fn thresholds(scores: ArrayView2<f64>, baseline: &[ClassId], params: &Params) -> Thresholds {
+/// Checks `monitor` between pairs (at n = 10⁶ this stage takes a noticeable fraction of a
+/// second).
+pub fn thresholds(
+    scores: ArrayView2<f64>,
+    baseline: &[ClassId],
+    params: &Params,
+    monitor: &Monitor,
+) -> Result<Thresholds, Cancelled> {
     let num_classes = scores.ncols();
     let mut members = vec![Vec::new(); num_classes];
     for (i, &c) in baseline.iter().enumerate() {
@@ -86,22 +93,23 @@ pub fn thresholds(scores: ArrayView2<f64>, baseline: &[ClassId], params: &Params
     let margins = PairKey::all(num_classes)
         .into_par_iter()
         .map(|PairKey { a, b }| {
+            monitor.check()?;
             if let Some(m) = params.margin {
-                return m;
+                return Ok(m);
             }
             let mut gaps: Vec<f64> = members[a]
                 .iter()
                 .chain(&members[b])
                 .map(|&i| (scores[[i as usize, a]] - scores[[i as usize, b]]).abs())
                 .collect();
-            percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0)
+            Ok(percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0))
         })
-        .collect();
-    Thresholds {
+        .collect::<Result<_, Cancelled>>()?;
+    Ok(Thresholds {
         floor,
         margins,
         members,
-    }
+    })
 }
 
 /// The moments each pair's sides are scored with, in a form that costs about a quarter of a
@@ -131,6 +139,8 @@ impl KeptMoments {
 
 /// Items per unit of work (and between cancellation checks) in the moments pass.
 const CHUNK: usize = 1024;
+/// Chunks in flight between two (ordered) merges: bounds memory at any n and C.
+const BATCH: usize = 64;
 
 /// Number of progress units `kept_moments` reports.
 pub fn moments_progress_units(th: &Thresholds) -> u64 {
@@ -142,6 +152,9 @@ pub fn moments_progress_units(th: &Thresholds) -> u64 {
 
 /// One pass over the floor-passing items (see `KeptMoments`), parallel over chunks of each
 /// class's items. An item exactly at a threshold is kept.
+///
+/// Chunk results are merged in a fixed order, so the sums (and hence every ratio and
+/// label) are the same bits whatever the thread count or scheduling.
 pub fn kept_moments(
     x: ArrayView2<f32>,
     inv_norms: &[f64],
@@ -151,46 +164,95 @@ pub fn kept_moments(
 ) -> Result<KeptMoments, Cancelled> {
     let (_, d) = x.dim();
     let num_classes = scores.ncols();
-    let empty = || (Moments::new(d), vec![Moments::new(d); num_classes]);
-    let per_class: Vec<(Moments, Vec<Moments>)> = (0..num_classes)
-        .into_par_iter()
-        .map(|a| {
-            th.members[a]
-                .par_chunks(CHUNK)
-                .try_fold(empty, |(mut floor, mut removed), chunk| {
-                    monitor.check()?;
-                    let mut buf = vec![0.0; d];
-                    let mut copy = Vec::new();
-                    for &i in chunk {
-                        let i = i as usize;
-                        let s = scores.row(i);
-                        if s[a] < th.floor {
-                            continue;
-                        }
-                        let row = row_slice(&x, i, &mut copy);
-                        scaled_row(row, inv_norms[i], &mut buf);
-                        floor.add_row(&buf);
-                        for b in (0..num_classes).filter(|&b| b != a) {
-                            let margin = th.margins[PairKey::new(a, b).index(num_classes)];
-                            if (s[a] - s[b]).abs() < margin {
-                                removed[b].add_row(&buf);
-                            }
-                        }
-                    }
-                    monitor.advance(1);
-                    Ok((floor, removed))
-                })
-                .try_reduce(empty, |(mut f1, mut r1), (f2, r2)| {
-                    f1.merge(&f2);
-                    for (m, o) in r1.iter_mut().zip(&r2) {
-                        m.merge(o);
-                    }
-                    Ok((f1, r1))
-                })
-        })
-        .collect::<Result<_, Cancelled>>()?;
-    let (floor, removed) = per_class.into_iter().unzip();
+    let tasks: Vec<(ClassId, &[u32])> = (0..num_classes)
+        .flat_map(|a| th.members[a].chunks(CHUNK).map(move |chunk| (a, chunk)))
+        .collect();
+    let mut floor = vec![Moments::new(d); num_classes];
+    let mut removed = vec![vec![Moments::new(d); num_classes]; num_classes];
+    for batch in tasks.chunks(BATCH) {
+        let parts = batch
+            .par_iter()
+            .map(|&(a, chunk)| {
+                monitor.check()?;
+                let part = chunk_moments(x, inv_norms, scores, th, a, chunk);
+                monitor.advance(1);
+                Ok(part)
+            })
+            .collect::<Result<Vec<_>, Cancelled>>()?;
+        for (&(a, _), (f, r)) in batch.iter().zip(parts) {
+            floor[a].merge(&f);
+            for (m, o) in removed[a].iter_mut().zip(&r) {
+                m.merge(o);
+            }
+        }
+    }
     Ok(KeptMoments { floor, removed })
+}
+
+crate::moments::dispatch! {
+    /// Moments of one chunk of class `a`'s items: the floor-passing ones, and per other class
+    /// `b` those of them that fail pair `(a, b)`'s margin.
+    fn chunk_moments / chunk_moments_avx2 => chunk_moments_generic(
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        th: &Thresholds,
+        a: ClassId,
+        chunk: &[u32]
+    ) -> (Moments, Vec<Moments>)
+}
+
+#[inline(always)]
+fn chunk_moments_generic(
+    x: ArrayView2<f32>,
+    inv_norms: &[f64],
+    scores: ArrayView2<f64>,
+    th: &Thresholds,
+    a: ClassId,
+    chunk: &[u32],
+) -> (Moments, Vec<Moments>) {
+    let (_, d) = x.dim();
+    let num_classes = scores.ncols();
+    let mut floor = Moments::new(d);
+    let mut removed = vec![Moments::new(d); num_classes];
+    // Which items count, and which removal sets each one joins.
+    let mut kept: Vec<usize> = Vec::with_capacity(chunk.len());
+    let mut targets: Vec<u32> = Vec::new();
+    let mut ends: Vec<usize> = Vec::with_capacity(chunk.len());
+    for &i in chunk {
+        let i = i as usize;
+        let s = scores.row(i);
+        if s[a] < th.floor {
+            continue;
+        }
+        kept.push(i);
+        floor.count += 1;
+        for b in (0..num_classes).filter(|&b| b != a) {
+            let margin = th.margins[PairKey::new(a, b).index(num_classes)];
+            if (s[a] - s[b]).abs() < margin {
+                targets.push(b as u32);
+                removed[b].count += 1;
+            }
+        }
+        ends.push(targets.len());
+    }
+    // Each row once, widened and normalised once, added to its floor set and removal sets.
+    // (Tiling the dimensions so the accumulators stay in L1 was measured slower: they fit
+    // in L2 at C = 13, and the per-tile overhead outweighs the gain.)
+    let mut buf = vec![0.0f64; d];
+    let mut copy = Vec::new();
+    let mut start = 0;
+    for (&i, &end) in kept.iter().zip(&ends) {
+        let row = row_slice(&x, i, &mut copy);
+        scaled_row_generic(row, inv_norms[i], &mut buf);
+        accumulate_generic(&mut floor.sum, &mut floor.sum_sq, &buf);
+        for &b in &targets[start..end] {
+            let m = &mut removed[b as usize];
+            accumulate_generic(&mut m.sum, &mut m.sum_sq, &buf);
+        }
+        start = end;
+    }
+    (floor, removed)
 }
 
 /// Score every dimension of every pair by cross ratio and keep the top `k` (ties to the lower
@@ -254,7 +316,7 @@ pub fn select(
     params: &Params,
     monitor: &Monitor,
 ) -> Result<(f64, Vec<PairRecord>), Cancelled> {
-    let th = thresholds(scores, baseline, params);
+    let th = thresholds(scores, baseline, params, monitor)?;
     let km = kept_moments(x, inv_norms, scores, &th, monitor)?;
     Ok((th.floor, score_pairs(&th, &km, x.len_of(Axis(1)), params)))
 }

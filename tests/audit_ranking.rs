@@ -248,3 +248,49 @@ fn a_cancelled_monitor_stops_the_scorer() {
     m.cancel();
     assert!(Audit::run(&ds, &classification(true), &HeadToHead, &m).is_err());
 }
+
+#[test]
+fn fallback_pairs_score_from_the_baseline_cosines() {
+    // Pair (0,1) uses every dimension (a fallback): its margin comes from the baseline
+    // cosines instead of a pass over d. It must agree with the engine's head_to_head.
+    use pairwise_audit::tournament::head_to_head;
+    let ds = dataset(&LABELS);
+    let k = &ds.class_embeddings;
+    let mut cls = classification(true);
+    for r in [cls.image.as_mut().unwrap(), cls.text.as_mut().unwrap()] {
+        r.pairs[0] = pair(0, 1, &[0, 1, 2, 3]);
+        r.pairs[0].fallback = true;
+        let x = ds.embeddings(r.modality).unwrap();
+        // True cosines, as the engine's baseline computes them.
+        r.scores = Array2::from_shape_fn((5, 3), |(i, c)| {
+            let (xi, kc) = (x.row(i), k.row(c));
+            let dot: f32 = xi.dot(&kc);
+            (dot / (xi.dot(&xi).sqrt() * kc.dot(&kc).sqrt())) as f64
+        });
+    }
+    let audit = Audit::run(&ds, &cls, &HeadToHead, &Monitor::new()).unwrap();
+    for (i, label) in LABELS.iter().enumerate() {
+        let Some(y) = *label else { continue };
+        let mut best = (usize::MAX, f64::NEG_INFINITY);
+        for c in (0..3).filter(|&c| c != y) {
+            let key = PairKey::new(c, y);
+            let mut total = 0.0;
+            for r in [cls.image.as_ref().unwrap(), cls.text.as_ref().unwrap()] {
+                let x = ds.embeddings(r.modality).unwrap().row(i);
+                let h = head_to_head(x, k.view(), &r.pairs[key.index(3)]);
+                total += if c == key.a { h } else { -h };
+            }
+            if total > best.1 {
+                best = (c, total);
+            }
+        }
+        let s = audit.scores.items[i].as_ref().unwrap();
+        assert_eq!(s.challenger, best.0, "item {i}");
+        assert!(
+            close(s.score, best.1),
+            "item {i}: {} vs {}",
+            s.score,
+            best.1
+        );
+    }
+}

@@ -31,7 +31,7 @@ fn two_class_scores() -> Array2<f64> {
 fn default_floor_and_margin_are_numpy_percentiles_of_top_cosine_and_gap() {
     let s = two_class_scores();
     let labels = [0, 0, 0, 1, 1, 1];
-    let th = thresholds(s.view(), &labels, &Params::default());
+    let th = thresholds(s.view(), &labels, &Params::default(), &Monitor::new()).unwrap();
     // numpy.percentile([0.5, 0.75, 0.25, 0.5, 0.625, 0.375], 10) == 0.3125
     assert_eq!(th.floor, 0.3125);
     // numpy.percentile([0.25, 0.5, 0.125, 0.375, 0.5, 0.25], 25) == 0.25
@@ -57,7 +57,7 @@ fn filters_apply_independently_and_keep_items_exactly_at_a_threshold() {
         k: 6,
         ..Params::default()
     };
-    let th = thresholds(s.view(), &labels, &params);
+    let th = thresholds(s.view(), &labels, &params, &Monitor::new()).unwrap();
     let km = kept_moments(x.view(), &inv, s.view(), &th, &Monitor::new()).unwrap();
     // Class 0: item 2 fails the floor (0.25 < 0.375); item 0 sits exactly on the margin
     // (gap 0.25) and item 1 passes both → kept {0, 1}.
@@ -80,7 +80,7 @@ fn filters_apply_independently_and_keep_items_exactly_at_a_threshold() {
         margin: Some(0.2500001),
         ..params
     };
-    let th = thresholds(s.view(), &labels, &params);
+    let th = thresholds(s.view(), &labels, &params, &Monitor::new()).unwrap();
     let km = kept_moments(x.view(), &inv, s.view(), &th, &Monitor::new()).unwrap();
     assert_eq!(km.kept(0, 1).sum, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(km.kept(1, 0).count, 2);
@@ -93,7 +93,7 @@ fn kept_moments_by_subtraction_equal_brute_force_per_pair() {
     let k = gaussian(c, d, 6);
     let base = pairwise_audit::baseline::baseline(x.view(), k.view(), &Monitor::new()).unwrap();
     let params = Params::default();
-    let th = thresholds(base.scores.view(), &base.labels, &params);
+    let th = thresholds(base.scores.view(), &base.labels, &params, &Monitor::new()).unwrap();
     let km = kept_moments(
         x.view(),
         &base.inv_norms,
@@ -198,8 +198,9 @@ fn top_k_ranks_by_ratio_with_ties_to_the_lower_dimension_and_falls_back_when_thi
     .unwrap();
     assert!(recs[0].fallback);
     assert_eq!(recs[0].dims, (0..6).collect::<Vec<u32>>());
-    assert_eq!(
-        selection::moments_progress_units(&thresholds(base.scores.view(), &base.labels, &thin)),
-        2
-    );
+    let th = thresholds(base.scores.view(), &base.labels, &thin, &Monitor::new()).unwrap();
+    assert_eq!(selection::moments_progress_units(&th), 2);
+    let stopped = Monitor::new();
+    stopped.cancel();
+    assert!(thresholds(base.scores.view(), &base.labels, &thin, &stopped).is_err());
 }

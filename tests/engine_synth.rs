@@ -177,3 +177,40 @@ fn classify_honours_modalities_permutations_and_cancel() {
         ClassifyError::Cancelled
     );
 }
+
+#[test]
+fn results_are_the_same_bits_at_any_thread_count() {
+    let s = generate(&SynthParams {
+        n: 3000,
+        d: 48,
+        classes: 6,
+        seed: 8,
+        ..SynthParams::default()
+    });
+    let ds = to_dataset(&s);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            classify(
+                &ds,
+                &Params {
+                    k: 10,
+                    ..Params::default()
+                },
+                &Monitor::new(),
+            )
+        })
+        .unwrap()
+    };
+    let (one, three) = (run(1), run(3));
+    for m in [Modality::Image, Modality::Text] {
+        let (a, b) = (one.get(m).unwrap(), three.get(m).unwrap());
+        assert_eq!(a.scores, b.scores);
+        assert_eq!(a.pairs, b.pairs, "{m}: pair records differ");
+        assert_eq!(a.pairwise, b.pairwise);
+        assert_eq!(a.pairwise_margin, b.pairwise_margin);
+    }
+}

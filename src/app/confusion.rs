@@ -115,7 +115,17 @@ fn heatmap(
     let row_totals: Vec<u32> = (0..c)
         .map(|a| counts[a * c..(a + 1) * c].iter().sum())
         .collect();
-    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
+    // The diagonal (agreement) and the rest (confusions) get their own scales: otherwise the
+    // large diagonal washes out every confusion.
+    let max_of = |diag: bool| {
+        (0..c * c)
+            .filter(|&k| (k / c == k % c) == diag)
+            .map(|k| counts[k])
+            .max()
+            .unwrap_or(0)
+            .max(1) as f32
+    };
+    let (max_diag, max_off) = (max_of(true), max_of(false));
     let text_colour = ui.visuals().text_color();
     let (rect, _) = ui.allocate_exact_size(
         egui::vec2(name_w + cell * c as f32, name_w + cell * c as f32 + 4.0),
@@ -149,10 +159,11 @@ fn heatmap(
         );
         for b in 0..c {
             let n = counts[a * c + b];
+            let share = n as f32 / row_totals[a].max(1) as f32;
             let strength = if normalise {
-                n as f32 / row_totals[a].max(1) as f32
+                share
             } else {
-                n as f32 / max
+                n as f32 / if a == b { max_diag } else { max_off }
             };
             let cell_rect = egui::Rect::from_min_size(
                 origin + egui::vec2(cell * b as f32, cell * a as f32),
@@ -183,13 +194,13 @@ fn heatmap(
                 );
             }
             if n > 0 && cell >= 22.0 {
-                let ink = if strength > 0.55 {
+                let ink = if luminance(fill) > 0.45 {
                     Color32::BLACK
                 } else {
-                    text_colour
+                    Color32::WHITE
                 };
                 let t = if normalise && cell >= 34.0 {
-                    format!("{:.0}%", 100.0 * strength)
+                    format!("{:.0}%", 100.0 * share)
                 } else {
                     n.to_string()
                 };
@@ -215,10 +226,11 @@ fn heatmap(
         }
     }
     ui.weak(format!(
-        "rows: {} · columns: {} · diagonal = agreement",
+        "rows: {} · columns: {} · green diagonal = agreement, orange = confusions (own scale)",
         source_name(rows),
         source_name(cols)
     ));
+    ui.weak("Click a cell to show exactly its items in the grid.");
 }
 
 /// Off-diagonal cells in warm colours (errors), the diagonal in green, both scaling with the
@@ -239,6 +251,11 @@ fn heat(strength: f32, diagonal: bool, dark: bool) -> Color32 {
         return bg;
     }
     lerp(bg, hot, 0.15 + 0.85 * s)
+}
+
+/// Relative luminance in 0..1, to pick readable ink.
+fn luminance(c: Color32) -> f32 {
+    (0.2126 * c.r() as f32 + 0.7152 * c.g() as f32 + 0.0722 * c.b() as f32) / 255.0
 }
 
 fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {

@@ -54,7 +54,7 @@ fn item_view(
     });
     let path = r.dataset.image_path(i);
     if item.image.is_some() {
-        let side = ui.available_width().min(320.0);
+        let side = ui.available_width().min(240.0);
         let resp = app.thumbs.show(ui, i, path.as_deref(), side);
         if let Some(p) = &path {
             resp.on_hover_text(p.display().to_string());
@@ -169,21 +169,35 @@ fn cosine_chart(
         .horizontal()
         .element_formatter(Box::new(|bar, _| format!("{}: {:.4}", bar.name, bar.value)));
     let label_names = names.clone();
-    Plot::new(("cosines", m, i))
-        .height((c as f32 * 16.0).clamp(90.0, 320.0))
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .show_grid([true, false])
-        .y_axis_min_width(70.0)
-        .y_axis_formatter(move |mark, _| {
+    let name_width = names
+        .iter()
+        .map(|n| {
+            ui.fonts_mut(|f| {
+                f.layout_no_wrap(n.clone(), egui::FontId::proportional(12.0), Color32::WHITE)
+                    .size()
+                    .x
+            })
+        })
+        .fold(40.0f32, f32::max);
+    // One tick label per class: the default spacing hides labels closer than 20 px.
+    let y_axis = egui_plot::AxisHints::new_y()
+        .formatter(move |mark, _| {
             let k = mark.value.round();
             if (mark.value - k).abs() > 1e-6 || k < 0.0 || k as usize >= c {
                 return String::new();
             }
             label_names[c - 1 - k as usize].clone()
         })
+        .label_spacing(8.0..=10.0)
+        .min_thickness(name_width + 8.0);
+    Plot::new(("cosines", m, i))
+        .height((c as f32 * 18.0 + 30.0).clamp(90.0, 360.0))
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_grid([true, false])
+        .custom_y_axes(vec![y_axis])
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
         .show(ui, |plot| plot.add(chart));
     ui.horizontal(|ui| {

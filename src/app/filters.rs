@@ -13,17 +13,13 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, _cmds: &mut Vec<Command>) {
     let filter = &mut app.grid.filter;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Flags");
-        let mut counts = [0usize; FLAG_KINDS.len()];
-        for row in &r.rows {
-            counts[FLAG_KINDS.iter().position(|&f| f == row.flag).unwrap_or(0)] += 1;
-        }
         if ui
             .selectable_label(filter.flag.is_none(), format!("all items ({})", r.len()))
             .clicked()
         {
             filter.flag = None;
         }
-        for (kind, count) in FLAG_KINDS.into_iter().zip(counts) {
+        for (kind, count) in FLAG_KINDS.into_iter().zip(r.flag_counts) {
             let text = RichText::new(format!("{} ({count})", flag_label(kind)))
                 .color(flag_colour(kind, ui.visuals()));
             if ui

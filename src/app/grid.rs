@@ -11,7 +11,7 @@ use super::commands::Command;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, flag_label, flag_tooltip, source_name};
+use super::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
 use super::thumbnails::Thumbnails;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,56 +180,52 @@ fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
         .filter(|&i| key.filter.keeps(r, i, &needle))
         .map(|i| i as u32)
         .collect();
-    // Classes sort by name; precompute each class's rank so the comparator does no string work.
+    // Each column becomes one integer key per row, so the sort compares integers only.
+    // Strings were ranked once per run (`Results::id_rank`), classes rank by name here.
     let mut by_name: Vec<ClassId> = (0..r.dataset.num_classes()).collect();
     by_name.sort_by(|&a, &b| r.dataset.class_name(a).cmp(r.dataset.class_name(b)));
-    let mut rank = vec![0u32; by_name.len()];
+    let mut rank = vec![0u64; by_name.len()];
     for (pos, &c) in by_name.iter().enumerate() {
-        rank[c] = pos as u32;
+        rank[c] = pos as u64;
     }
     // Missing labels sort after every class.
-    let class_key = |c: Option<ClassId>| c.map_or(u32::MAX, |c| rank[c]);
-    let items = &r.dataset.items;
+    let class_key = |c: Option<ClassId>| c.map_or(u64::MAX, |c| rank[c]);
     let rows = &r.rows;
-    let desc = key.descending;
-    let by = |order: &mut Vec<u32>, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering| {
-        order.sort_by(|&a, &b| {
-            let ord = cmp(a as usize, b as usize);
-            let ord = if desc { ord.reverse() } else { ord };
-            // Ties keep file order in both directions, so the view never jitters.
-            ord.then(a.cmp(&b))
-        });
-    };
-    match key.sort {
-        // Review status arrives with the review workflow; until then it is file order.
-        SortColumn::Status => {
-            if desc {
-                order.reverse();
-            }
-        }
-        SortColumn::Id => by(&mut order, &|a, b| items[a].id.cmp(&items[b].id)),
-        SortColumn::Description => by(&mut order, &|a, b| {
-            items[a].description.cmp(&items[b].description)
-        }),
-        SortColumn::Annotation => by(&mut order, &|a, b| {
-            class_key(rows[a].annotation).cmp(&class_key(rows[b].annotation))
-        }),
-        SortColumn::Image => by(&mut order, &|a, b| {
-            class_key(rows[a].pairwise(Modality::Image))
-                .cmp(&class_key(rows[b].pairwise(Modality::Image)))
-        }),
-        SortColumn::Text => by(&mut order, &|a, b| {
-            class_key(rows[a].pairwise(Modality::Text))
-                .cmp(&class_key(rows[b].pairwise(Modality::Text)))
-        }),
-        SortColumn::Flag => by(&mut order, &|a, b| rows[a].flag.cmp(&rows[b].flag)),
-        SortColumn::Suspicion => by(&mut order, &|a, b| {
+    let key_of = |i: usize| -> u64 {
+        match key.sort {
+            // Review status arrives with the review workflow; until then it is file order.
+            SortColumn::Status => 0,
+            SortColumn::Id => r.id_rank[i] as u64,
+            SortColumn::Description => r.description_rank[i] as u64,
+            SortColumn::Annotation => class_key(rows[i].annotation),
+            SortColumn::Image => class_key(rows[i].pairwise(Modality::Image)),
+            SortColumn::Text => class_key(rows[i].pairwise(Modality::Text)),
+            SortColumn::Flag => rows[i].flag as u64,
             // Unscored items sort below every score.
-            let s = |i: usize| rows[i].suspicion.unwrap_or(f64::NEG_INFINITY);
-            s(a).total_cmp(&s(b))
-        }),
+            SortColumn::Suspicion => rows[i].suspicion.map_or(0, ordered_bits),
+        }
+    };
+    let mut keyed: Vec<(u64, u32)> = order
+        .iter()
+        .map(|&i| {
+            let k = key_of(i as usize);
+            (if key.descending { !k } else { k }, i)
+        })
+        .collect();
+    // Ties keep file order in both directions, so the view never jitters.
+    keyed.sort_unstable();
+    if key.sort == SortColumn::Status && key.descending {
+        keyed.reverse();
     }
+    order.clear();
+    order.extend(keyed.into_iter().map(|(_, i)| i));
     order
+}
+
+/// An f64 as a u64 with the same order (every finite value above 0, the "no score" key).
+fn ordered_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
 }
 
 pub fn flag_colour(flag: FlagKind, visuals: &egui::Visuals) -> Color32 {
@@ -299,9 +295,9 @@ pub fn table(
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(90.0).at_least(40.0).clip(true))
-        .column(Column::initial(145.0).at_least(40.0).clip(true))
+        .column(Column::initial(100.0).at_least(40.0).clip(true))
         .column(Column::initial(80.0).at_least(40.0).clip(true))
-        .column(Column::initial(60.0).at_least(40.0).clip(true));
+        .column(Column::initial(55.0).at_least(40.0).clip(true));
     let columns = [
         SortColumn::Id,
         SortColumn::Description,
@@ -365,11 +361,15 @@ pub fn table(
             row.col(|ui| {
                 let colour = flag_colour(facts.flag, &visuals);
                 ui.add(
-                    egui::Label::new(RichText::new(flag_label(facts.flag)).color(colour))
+                    egui::Label::new(RichText::new(flag_short(facts.flag)).color(colour))
                         .truncate()
                         .selectable(false),
                 )
-                .on_hover_text(flag_tooltip(facts.flag));
+                .on_hover_text(format!(
+                    "{}: {}",
+                    flag_label(facts.flag),
+                    flag_tooltip(facts.flag)
+                ));
             });
             row.col(|ui| {
                 let t = if let Some(s) = facts.suspicion {

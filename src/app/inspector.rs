@@ -126,6 +126,10 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         ui.weak("This run has no record for that pair.");
         return;
     };
+    if st.dim.is_none() {
+        // Start on the pair's best dimension: the histogram is the point of the tab.
+        st.dim = rec.dims.first().map(|&d| d as usize);
+    }
     pair_facts(ui, &r, rec);
     ratio_chart(ui, st, rec, m);
     if let Some(dim) = st.dim {
@@ -215,7 +219,9 @@ fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: 
             } else {
                 1.0
             };
-            Bar::new(rank as f64, v)
+            // Bars rise from 1 (identical distributions), the ratio's floor.
+            Bar::new(rank as f64, v - 1.0)
+                .base_offset(1.0)
                 .name(format!("d{d}"))
                 .fill(colour)
                 .stroke(egui::Stroke::NONE)
@@ -223,7 +229,7 @@ fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: 
         })
         .collect();
     let chart = BarChart::new("cross ratio", bars).element_formatter(Box::new(|bar, _| {
-        format!("{}: cross ratio {:.4}", bar.name, bar.value)
+        format!("{}: cross ratio {:.4}", bar.name, bar.value + 1.0)
     }));
     let resp = Plot::new(("ratios", m, rec.pair))
         .height(170.0)

@@ -21,6 +21,8 @@ mod widgets;
 mod worker;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +71,29 @@ struct Shell {
     app: AuditApp,
     launched: Instant,
     reported_first_frame: bool,
+    /// With `PAIRWISE_AUDIT_TIMING` set: the CPU time of every frame's UI pass, reported
+    /// when the window closes.
+    frame_times: Option<FrameTimes>,
+}
+
+struct FrameTimes(Vec<f64>);
+
+impl Drop for FrameTimes {
+    fn drop(&mut self) {
+        let mut t = std::mem::take(&mut self.0);
+        if t.is_empty() {
+            return;
+        }
+        t.sort_by(f64::total_cmp);
+        let at = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
+        eprintln!(
+            "ui pass over {} frames: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            t.len(),
+            at(0.5),
+            at(0.99),
+            t[t.len() - 1]
+        );
+    }
 }
 
 impl Shell {
@@ -84,16 +109,21 @@ impl Shell {
             app,
             launched,
             reported_first_frame: false,
+            frame_times: std::env::var_os("PAIRWISE_AUDIT_TIMING").map(|_| FrameTimes(Vec::new())),
         }
     }
 }
 
 impl eframe::App for Shell {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let t = Instant::now();
         self.app.ui(ui);
+        if let Some(times) = &mut self.frame_times {
+            times.0.push(t.elapsed().as_secs_f64() * 1e3);
+        }
         if !self.reported_first_frame {
             self.reported_first_frame = true;
-            if std::env::var_os("PAIRWISE_AUDIT_TIMING").is_some() {
+            if self.frame_times.is_some() {
                 eprintln!(
                     "first frame after {:.0} ms",
                     self.launched.elapsed().as_secs_f64() * 1e3
@@ -114,6 +144,11 @@ impl eframe::App for Shell {
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
             }
         }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Reports the frame times (eframe may never drop the app).
+        self.frame_times = None;
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -151,8 +186,9 @@ pub struct AuditApp {
 
 impl AuditApp {
     pub fn new(persisted: Persisted, pipeline: Pipeline) -> AuditApp {
+        // Leave a core to the UI thread: decoding must never slow a frame down.
         let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
+            .map_or(1, |n| n.get().saturating_sub(1))
             .clamp(1, 4);
         AuditApp {
             draft: persisted.params.clone(),
@@ -429,6 +465,10 @@ impl AuditApp {
                 self.error = None;
                 self.last_run = Some(format!("run finished in {:.1} s", elapsed.as_secs_f64()));
                 self.results = Some(Arc::new(*results));
+                if self.selected.is_none() {
+                    // Start where the review starts: the first item of the grid's order.
+                    self.navigate(Nav::First);
+                }
             }
             Outcome::Failed {
                 error: JobError::Cancelled,

@@ -25,6 +25,17 @@ pub fn flag_label(kind: FlagKind) -> &'static str {
     }
 }
 
+/// Fits the grid's flag column; the full sentence is the tooltip.
+pub fn flag_short(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::AgreeNotAnnotation => "both say other",
+        FlagKind::BothNotAnnotation => "both reject",
+        FlagKind::OneNotAnnotation => "one rejects",
+        FlagKind::ImageTextDisagree => "image ≠ text",
+        FlagKind::None => "ok",
+    }
+}
+
 pub fn flag_tooltip(kind: FlagKind) -> &'static str {
     match kind {
         FlagKind::AgreeNotAnnotation => {
@@ -93,9 +104,15 @@ pub struct Results {
     pub audit: Audit,
     pub metrics: MetricsReport,
     pub rows: Vec<Row>,
+    /// Each item's position among the ids / descriptions in byte order (equal strings share
+    /// a rank), so that sorting by them compares integers.
+    pub id_rank: Vec<u32>,
+    pub description_rank: Vec<u32>,
     /// Lower-cased `id + " " + description`, for the search box.
     pub haystack: Vec<String>,
     pub has_images: bool,
+    /// Items per primary flag kind, in `FLAG_KINDS` order.
+    pub flag_counts: [usize; FLAG_KINDS.len()],
     pub elapsed: Duration,
 }
 
@@ -165,7 +182,27 @@ pub fn build(
         .map(|it| format!("{} {}", it.id, it.description).to_lowercase())
         .collect();
     let has_images = dataset.items.iter().any(|it| it.image.is_some());
+    let id_rank = ranks(
+        &dataset
+            .items
+            .iter()
+            .map(|it| it.id.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let description_rank = ranks(
+        &dataset
+            .items
+            .iter()
+            .map(|it| it.description.as_str())
+            .collect::<Vec<_>>(),
+    );
     let metrics = MetricsReport::compute(&dataset, &classification);
+    let mut flag_counts = [0; FLAG_KINDS.len()];
+    for &kind in &audit.kinds {
+        if let Some(k) = FLAG_KINDS.iter().position(|&f| f == kind) {
+            flag_counts[k] += 1;
+        }
+    }
     Results {
         generation,
         dataset,
@@ -173,8 +210,37 @@ pub fn build(
         audit,
         metrics,
         rows,
+        id_rank,
+        description_rank,
         haystack,
         has_images,
+        flag_counts,
         elapsed,
+    }
+}
+
+/// Dense ranks of `values` in byte order.
+fn ranks(values: &[&str]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..values.len() as u32).collect();
+    idx.sort_unstable_by(|&a, &b| values[a as usize].cmp(values[b as usize]));
+    let mut rank = vec![0u32; values.len()];
+    let mut r = 0;
+    for (pos, &i) in idx.iter().enumerate() {
+        if pos > 0 && values[i as usize] != values[idx[pos - 1] as usize] {
+            r += 1;
+        }
+        rank[i as usize] = r;
+    }
+    rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_are_dense_and_ordered() {
+        assert_eq!(ranks(&["b", "a", "c", "a"]), vec![1, 0, 2, 0]);
+        assert_eq!(ranks(&[]), Vec::<u32>::new());
     }
 }

@@ -69,7 +69,7 @@ pub struct Thumbnails {
 /// Requests beyond this are dropped oldest first (they scrolled out of view long ago).
 const MAX_PENDING: usize = 256;
 /// Textures uploaded per frame, so that a burst of decodes never stalls a frame.
-const UPLOADS_PER_FRAME: usize = 24;
+const UPLOADS_PER_FRAME: usize = 12;
 
 impl Thumbnails {
     pub fn new(capacity: usize, threads: usize) -> Thumbnails {

@@ -3,11 +3,12 @@
 //! classified modality; the challenger is the `c` with the largest summed margin, and that
 //! sum is the score. Positive: some class beats the annotation head to head.
 
+use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use super::scorer::{Evidence, ItemScore, ScoreInput, ScoreSet, Scorer};
 use crate::tournament::PairKernel;
-use crate::{Cancelled, Modality, PairKey};
+use crate::{Cancelled, Classification, Dataset, Modality, PairKey};
 
 /// Items per unit of parallel work (and per progress tick).
 const CHUNK: usize = 512;
@@ -19,6 +20,61 @@ pub struct HeadToHead;
 
 impl HeadToHead {
     pub const NAME: &'static str = "head-to-head";
+}
+
+/// How one pair's margin is computed.
+enum PairMargin {
+    /// On the pair's selected dimensions: the tournament's own kernel, so margins match its
+    /// decisions bit for bit.
+    Kernel(PairKernel),
+    /// The pair uses every dimension (the fallback): the cosine on all of `d` is the
+    /// baseline cosine, already computed, so the margin is a difference of two scores
+    /// instead of a pass over `d` dimensions for every item.
+    Baseline,
+}
+
+/// One classified modality, ready to score.
+struct View<'a> {
+    modality: Modality,
+    x: ArrayView2<'a, f32>,
+    /// Baseline cosines `n × C`.
+    scores: ArrayView2<'a, f64>,
+    /// In `PairKey::index` order.
+    pairs: Vec<PairMargin>,
+}
+
+fn views<'a>(ds: &'a Dataset, cls: &'a Classification) -> Vec<View<'a>> {
+    let classes = ds.class_embeddings.view();
+    let d = ds.dim();
+    cls.modalities()
+        .into_iter()
+        .filter_map(|m| {
+            let r = cls.get(m)?;
+            let pairs = r
+                .pairs
+                .iter()
+                .map(|rec| {
+                    let all_dims = rec.dims.len() == d
+                        && rec
+                            .dims
+                            .iter()
+                            .enumerate()
+                            .all(|(j, &dim)| j == dim as usize);
+                    if all_dims {
+                        PairMargin::Baseline
+                    } else {
+                        PairMargin::Kernel(PairKernel::new(classes, rec))
+                    }
+                })
+                .collect();
+            Some(View {
+                modality: m,
+                x: ds.embeddings(m)?.view(),
+                scores: r.scores.view(),
+                pairs,
+            })
+        })
+        .collect()
 }
 
 impl Scorer for HeadToHead {
@@ -39,23 +95,7 @@ impl Scorer for HeadToHead {
             monitor,
         } = *input;
         let c_count = ds.num_classes();
-        let classes = ds.class_embeddings.view();
-        // (modality, embeddings, one kernel per pair) for every classified modality; the
-        // kernels are the tournament's own, so margins match its decisions bit for bit.
-        let views: Vec<(Modality, _, Vec<PairKernel>)> = cls
-            .modalities()
-            .into_iter()
-            .filter_map(|m| {
-                let emb = ds.embeddings(m)?;
-                let kernels = cls
-                    .get(m)?
-                    .pairs
-                    .iter()
-                    .map(|rec| PairKernel::new(classes, rec))
-                    .collect();
-                Some((m, emb.view(), kernels))
-            })
-            .collect();
+        let views = views(ds, cls);
         monitor.begin(crate::Stage::Audit, None, annotations.len() as u64);
 
         let chunks: Vec<Result<Vec<Option<ItemScore>>, Cancelled>> = annotations
@@ -64,8 +104,9 @@ impl Scorer for HeadToHead {
             .map(|(chunk, labels)| {
                 monitor.check()?;
                 let start = chunk * CHUNK;
-                // Per modality margin of each challenger, reused across the chunk.
+                // Per-modality margin of each challenger, reused across the chunk.
                 let mut margins = vec![[0.0f64; 2]; c_count];
+                let mut copy = Vec::new();
                 let out = labels
                     .iter()
                     .enumerate()
@@ -75,49 +116,16 @@ impl Scorer for HeadToHead {
                             return None;
                         }
                         let i = start + offset;
-                        for (slot, (_, emb, kernels)) in views.iter().enumerate() {
-                            let x = emb.row(i);
-                            // Rows of a standard-layout array are contiguous; copy otherwise.
-                            let owned;
-                            let row = match x.as_slice() {
-                                Some(r) => r,
-                                None => {
-                                    owned = x.to_vec();
-                                    &owned
-                                }
-                            };
+                        for (slot, v) in views.iter().enumerate() {
+                            let row = row_slice(v.x.row(i), &mut copy);
+                            let s = v.scores.row(i);
                             for (c, m) in margins.iter_mut().enumerate() {
                                 if c != y {
-                                    m[slot] = challenger_margin(kernels, row, c, y, c_count);
+                                    m[slot] = challenger_margin(v, row, s, c, y, c_count);
                                 }
                             }
                         }
-                        // Ties go to the lower class index.
-                        let mut best: Option<(usize, f64)> = None;
-                        for (c, m) in margins.iter().enumerate() {
-                            if c == y {
-                                continue;
-                            }
-                            let total: f64 = m[..views.len()].iter().sum();
-                            if best.is_none_or(|(_, b)| total > b) {
-                                best = Some((c, total));
-                            }
-                        }
-                        let (challenger, score) = best?;
-                        let per = |m: Modality| {
-                            views
-                                .iter()
-                                .position(|v| v.0 == m)
-                                .map(|slot| margins[challenger][slot])
-                        };
-                        Some(ItemScore {
-                            score,
-                            challenger,
-                            evidence: Evidence::HeadToHead {
-                                image: per(Modality::Image),
-                                text: per(Modality::Text),
-                            },
-                        })
+                        best_challenger(&margins, y, &views)
                     })
                     .collect();
                 monitor.advance(labels.len() as u64);
@@ -136,16 +144,63 @@ impl Scorer for HeadToHead {
     }
 }
 
+/// The row as a slice; rows of a standard-layout array are contiguous, others are copied.
+fn row_slice<'a>(x: ArrayView1<'a, f32>, copy: &'a mut Vec<f32>) -> &'a [f32] {
+    match x.to_slice() {
+        Some(r) => r,
+        None => {
+            copy.clear();
+            copy.extend(x.iter());
+            copy
+        }
+    }
+}
+
 /// `cos(x_D, K_c,D) − cos(x_D, K_y,D)` on the dimensions of pair `(c, y)`.
 fn challenger_margin(
-    kernels: &[PairKernel],
+    v: &View<'_>,
     row: &[f32],
+    scores: ArrayView1<'_, f64>,
     c: usize,
     y: usize,
     c_count: usize,
 ) -> f64 {
     let key = PairKey::new(c, y);
-    // The kernel is oriented a − b with a < b.
-    let h = kernels[key.index(c_count)].margin(row);
-    if c == key.a { h } else { -h }
+    match &v.pairs[key.index(c_count)] {
+        // The kernel is oriented a − b with a < b.
+        PairMargin::Kernel(k) => {
+            let h = k.margin(row);
+            if c == key.a { h } else { -h }
+        }
+        PairMargin::Baseline => scores[c] - scores[y],
+    }
+}
+
+/// The class with the largest summed margin (ties to the lower index), and its evidence.
+fn best_challenger(margins: &[[f64; 2]], y: usize, views: &[View<'_>]) -> Option<ItemScore> {
+    let mut best: Option<(usize, f64)> = None;
+    for (c, m) in margins.iter().enumerate() {
+        if c == y {
+            continue;
+        }
+        let total: f64 = m[..views.len()].iter().sum();
+        if best.is_none_or(|(_, b)| total > b) {
+            best = Some((c, total));
+        }
+    }
+    let (challenger, score) = best?;
+    let per = |m: Modality| {
+        views
+            .iter()
+            .position(|v| v.modality == m)
+            .map(|slot| margins[challenger][slot])
+    };
+    Some(ItemScore {
+        score,
+        challenger,
+        evidence: Evidence::HeadToHead {
+            image: per(Modality::Image),
+            text: per(Modality::Text),
+        },
+    })
 }

@@ -67,7 +67,11 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub params: Option<PathBuf>,
     /// Suspicion scorer ranking flagged.csv.
-    #[arg(long, default_value = pairwise_audit::audit::DEFAULT_SCORER, value_parser = parse_scorer)]
+    #[arg(
+        long,
+        default_value = pairwise_audit::audit::DEFAULT_SCORER,
+        value_parser = clap::builder::PossibleValuesParser::new(pairwise_audit::audit::scorer_names())
+    )]
     pub scorer: String,
     /// No progress bars or warnings on stderr (the summary still goes to stdout).
     #[arg(long, short)]
@@ -101,16 +105,4 @@ pub struct SynthArgs {
 fn parse_modality(s: &str) -> Result<pairwise_audit::Modality, String> {
     pairwise_audit::Modality::parse(s)
         .ok_or_else(|| format!("unknown modality `{s}`; expected image or text"))
-}
-
-fn parse_scorer(s: &str) -> Result<String, String> {
-    let names = pairwise_audit::audit::scorer_names();
-    if names.contains(&s) {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "unknown scorer `{s}`; available: {}",
-            names.join(", ")
-        ))
-    }
 }
