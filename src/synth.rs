@@ -277,9 +277,10 @@ fn items(
     }
 }
 
-/// Write `synth` into `dir` (which must exist) in the dataset format, plus `truth.csv`
+/// Write `synth` into `dir` (created if missing) in the dataset format, plus `truth.csv`
 /// (`id,label`).
 pub fn write(synth: &Synthetic, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
     let npy = |name: &str, a: &Array2<f32>| -> std::io::Result<()> {
         ndarray_npy::write_npy(dir.join(name), a).map_err(std::io::Error::other)
     };

@@ -47,7 +47,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub shrinkage: Option<f64>,
     /// Fraction of the most suspicious items left out of the prototypes in a second pass
-    /// [default: 0].
+    /// [default: 0.1].
     #[arg(long)]
     pub trim: Option<f64>,
     /// Dimensions per pair for pairwise-prototype [default: 100].

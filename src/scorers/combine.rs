@@ -7,9 +7,13 @@
 //! (`rank / n`) is the alternative (`Calibration::Rank`); on the measured catalogues z-scores
 //! were as good or slightly better at the top of the ranking, where review effort goes.
 //!
-//! The combined flag threshold is the sum of each part's own threshold mapped through that
-//! part's calibration, so an item whose parts all sit exactly at their thresholds sits exactly
-//! at the combined one. The challenger is that of the scorer contributing most to the item.
+//! Flags: the combination flags as many items as its most conservative member (the one
+//! flagging the fewest), taken from the top of the combined ranking: the members' own decision
+//! rules estimate how many annotations are wrong, the combined ranking chooses which. (Mapping
+//! each part's threshold through its calibration and summing flagged far too many items when
+//! one member is noisy, e.g. the neighbour vote on the synthetic catalogues.)
+//!
+//! The challenger is that of the scorer contributing most to the item.
 
 use super::{Inputs, Part, ScorerKind, ScorerParams, Suspicion, knn, whitened};
 use crate::{Cancelled, ClassId, Monitor};
@@ -45,11 +49,9 @@ pub fn combine(
     let annotated: Vec<usize> = (0..n).filter(|&i| labels[i].is_some()).collect();
     let mut score = vec![0.0; n];
     let mut parts = Vec::new();
-    let mut threshold = 0.0;
     // Per member, per item: its calibrated contribution (to choose the challenger).
     let mut member_contrib = vec![vec![0.0; n]; members.len()];
     for (mi, s) in members.iter().enumerate() {
-        let per_part_threshold = s.flag_threshold / s.parts.len().max(1) as f64;
         for p in &s.parts {
             let cal = Calibrator::fit(&p.values, &annotated, calibration);
             let values: Vec<f64> = (0..n)
@@ -61,7 +63,6 @@ pub fn combine(
                     }
                 })
                 .collect();
-            threshold += cal.apply(per_part_threshold);
             for i in 0..n {
                 score[i] += values[i];
                 member_contrib[mi][i] += values[i];
@@ -80,6 +81,20 @@ pub fn combine(
             order.into_iter().find_map(|m| members[m].challenger[i])
         })
         .collect();
+    // As many flags as the most conservative member raises, from the top of this ranking.
+    let budget = members
+        .iter()
+        .map(|m| (0..n).filter(|&i| m.flagged(i)).count())
+        .min()
+        .unwrap_or(0);
+    let mut ranked: Vec<f64> = annotated.iter().map(|&i| score[i]).collect();
+    ranked.sort_by(|a, b| b.total_cmp(a));
+    let threshold = match budget {
+        0 => f64::INFINITY,
+        b if b >= ranked.len() => f64::NEG_INFINITY,
+        // Strictly above the first unflagged score (ties at the cut stay unflagged).
+        b => ranked[b],
+    };
     Suspicion {
         scorer: ScorerKind::Combined,
         score,
@@ -150,16 +165,26 @@ mod tests {
     }
 
     #[test]
-    fn z_scores_are_summed_and_the_threshold_maps_through() {
+    fn z_scores_are_summed() {
         // Part a: mean 2, sd 1 (values 1, 3); part b: mean 0, sd 10 (values −10, 10).
         let a = member(vec![1.0, 3.0], 2.0, Some(1));
         let b = member(vec![10.0, -10.0], 0.0, Some(2));
         let c = combine(&[a, b], &[Some(0), Some(0)], Calibration::ZScore);
         assert!((c.score[0] - (-1.0 + 1.0)).abs() < 1e-12);
         assert!((c.score[1] - (1.0 - 1.0)).abs() < 1e-12);
-        assert!((c.flag_threshold - (0.0 + 0.0)).abs() < 1e-12);
         // Item 0's largest contribution comes from b.
         assert_eq!(c.challenger, vec![Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn flags_as_many_as_the_most_conservative_member() {
+        // a flags items 3, 4 (> 0.5); b flags items 1, 2, 3, 4 (> 0): budget 2.
+        // Mid-rank sums: [0.2, 1.2, 0.8, 1.4, 1.4] → the top two are items 3 and 4.
+        let a = member(vec![0.0, 0.1, 0.2, 0.9, 1.0], 0.5, Some(1));
+        let b = member(vec![0.0, 5.0, 1.0, 3.0, 2.0], 0.0, Some(1));
+        let c = combine(&[a, b], &[Some(0); 5], Calibration::Rank);
+        let flagged: Vec<usize> = (0..5).filter(|&i| c.flagged(i)).collect();
+        assert_eq!(flagged, vec![3, 4]);
     }
 
     #[test]

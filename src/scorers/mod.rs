@@ -137,7 +137,7 @@ impl Default for ScorerParams {
             max_cov_items: 10_000,
             metric_rank: 32,
             combine_knn_max_items: 5_000,
-            trim: 0.0,
+            trim: 0.1,
         }
     }
 }

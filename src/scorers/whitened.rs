@@ -25,31 +25,34 @@ use super::{Inputs, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_
 use crate::ClassId;
 
 pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
-    let first = pass(inputs, labels, None, params);
+    // The metric is fitted once per modality; a trimmed second pass only recomputes the means
+    // (the errors move a mean far more than a covariance pooled over all classes, and the
+    // second pass then costs `n·C·d` instead of a new `m·d²`).
+    let metrics: Vec<Metric> = inputs
+        .views
+        .iter()
+        .map(|(_, x)| Metric::fit(x.view(), labels, inputs.num_classes, params))
+        .collect();
+    let pass = |keep: Option<&[bool]>| {
+        let margins = inputs
+            .views
+            .iter()
+            .zip(&metrics)
+            .map(|((m, x), metric)| {
+                (
+                    *m,
+                    metric.margins(x.view(), labels, keep, inputs.num_classes),
+                )
+            })
+            .collect();
+        from_class_margins(ScorerKind::Whitened, labels, margins, 0.0)
+    };
+    let first = pass(None);
     if params.trim <= 0.0 {
         return first;
     }
     let keep = keep_mask(&first.score, labels, params.trim);
-    pass(inputs, labels, Some(&keep), params)
-}
-
-fn pass(
-    inputs: &Inputs,
-    labels: &[Option<ClassId>],
-    keep: Option<&[bool]>,
-    params: &ScorerParams,
-) -> Suspicion {
-    let margins = inputs
-        .views
-        .iter()
-        .map(|(m, x)| {
-            (
-                *m,
-                margins(x.view(), labels, keep, inputs.num_classes, params),
-            )
-        })
-        .collect();
-    from_class_margins(ScorerKind::Whitened, labels, margins, 0.0)
+    pass(Some(&keep))
 }
 
 /// `n × C` whitened margins (see the module docs); 0 for unannotated items and own columns.
@@ -60,55 +63,93 @@ pub fn margins(
     num_classes: usize,
     params: &ScorerParams,
 ) -> Array2<f64> {
-    let n = x.nrows();
-    let (sums, counts) = class_sums(x, labels, keep, num_classes);
-    let mut means = sums;
+    Metric::fit(x, labels, num_classes, params).margins(x, labels, keep, num_classes)
+}
+
+fn class_means(
+    x: ArrayView2<f32>,
+    labels: &[Option<ClassId>],
+    keep: Option<&[bool]>,
+    num_classes: usize,
+) -> (Array2<f64>, Vec<usize>) {
+    let (mut means, counts) = class_sums(x, labels, keep, num_classes);
     for (mut r, &c) in means.rows_mut().into_iter().zip(&counts) {
         if c > 0 {
             r.mapv_inplace(|v| v / c as f64);
         }
     }
-    let w = covariance(x, labels, keep, &means, params);
-    let l = cholesky(&w).unwrap_or_else(|| {
-        // Only reachable through rounding on a nearly singular W: use its diagonal.
-        Array2::from_diag(&w.diag().mapv(|v| v.max(1e-12).sqrt()))
-    });
-    // a_c = W⁻¹ μ_c and μ_cᵀ W⁻¹ μ_c: the exact linear part of every distance.
-    let a = cholesky_solve(&l, &means.t().to_owned());
-    let mu_a: Vec<f64> = (0..num_classes)
-        .map(|c| means.row(c).dot(&a.column(c)))
-        .collect();
-    let q_form = QuadraticForm::new(&w, params.metric_rank);
+    (means, counts)
+}
 
-    let mut out = Array2::<f64>::zeros((n, num_classes));
-    const CHUNK: usize = 1024;
-    out.axis_chunks_iter_mut(Axis(0), CHUNK)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(ci, mut block)| {
-            let s0 = ci * CHUNK;
-            let xs = x.slice(s![s0..s0 + block.nrows(), ..]);
-            // f64 for the linear part: W⁻¹μ has large entries and the distances difference
-            // them.
-            let xa = xs.mapv(f64::from).dot(&a);
-            let q = q_form.apply(xs);
-            for (r, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
-                let i = s0 + r;
-                let Some(y) = labels[i] else { continue };
-                let dist = |c: usize| q[r] - 2.0 * xa[[r, c]] + mu_a[c];
-                let in_own = keep.is_none_or(|k| k[i]);
-                let f = if in_own && counts[y] > 1 {
-                    counts[y] as f64 / (counts[y] - 1) as f64
-                } else {
-                    1.0
-                };
-                let own = f * f * dist(y);
-                for c in 0..num_classes {
-                    row[c] = if c == y { 0.0 } else { own - dist(c) };
-                }
-            }
+/// The fitted metric of one modality: the Cholesky factor of the shrunk pooled covariance and
+/// the low-rank form of `xᵀW⁻¹x`.
+struct Metric {
+    l: Array2<f64>,
+    q_form: QuadraticForm,
+}
+
+impl Metric {
+    fn fit(
+        x: ArrayView2<f32>,
+        labels: &[Option<ClassId>],
+        num_classes: usize,
+        params: &ScorerParams,
+    ) -> Metric {
+        let (means, _) = class_means(x, labels, None, num_classes);
+        let w = covariance(x, labels, None, &means, params);
+        let l = cholesky(&w).unwrap_or_else(|| {
+            // Only reachable through rounding on a nearly singular W: use its diagonal.
+            Array2::from_diag(&w.diag().mapv(|v| v.max(1e-12).sqrt()))
         });
-    out
+        let q_form = QuadraticForm::new(&w, params.metric_rank);
+        Metric { l, q_form }
+    }
+
+    fn margins(
+        &self,
+        x: ArrayView2<f32>,
+        labels: &[Option<ClassId>],
+        keep: Option<&[bool]>,
+        num_classes: usize,
+    ) -> Array2<f64> {
+        let n = x.nrows();
+        let (means, counts) = class_means(x, labels, keep, num_classes);
+        let q_form = &self.q_form;
+        // a_c = W⁻¹ μ_c and μ_cᵀ W⁻¹ μ_c: the exact linear part of every distance.
+        let a = cholesky_solve(&self.l, &means.t().to_owned());
+        let mu_a: Vec<f64> = (0..num_classes)
+            .map(|c| means.row(c).dot(&a.column(c)))
+            .collect();
+        let mut out = Array2::<f64>::zeros((n, num_classes));
+        const CHUNK: usize = 1024;
+        out.axis_chunks_iter_mut(Axis(0), CHUNK)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(ci, mut block)| {
+                let s0 = ci * CHUNK;
+                let xs = x.slice(s![s0..s0 + block.nrows(), ..]);
+                // f64 for the linear part: W⁻¹μ has large entries and the distances difference
+                // them.
+                let xa = xs.mapv(f64::from).dot(&a);
+                let q = q_form.apply(xs);
+                for (r, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
+                    let i = s0 + r;
+                    let Some(y) = labels[i] else { continue };
+                    let dist = |c: usize| q[r] - 2.0 * xa[[r, c]] + mu_a[c];
+                    let in_own = keep.is_none_or(|k| k[i]);
+                    let f = if in_own && counts[y] > 1 {
+                        counts[y] as f64 / (counts[y] - 1) as f64
+                    } else {
+                        1.0
+                    };
+                    let own = f * f * dist(y);
+                    for c in 0..num_classes {
+                        row[c] = if c == y { 0.0 } else { own - dist(c) };
+                    }
+                }
+            });
+        out
+    }
 }
 
 /// `xᵀ W⁻¹ x` for many `x`, exact on the leading `rank` eigen-directions of `W` and isotropic
