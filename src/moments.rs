@@ -395,6 +395,54 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn merging_two_halves_gives_the_whole_and_ratios_match_the_definition(
+            rows in proptest::collection::vec(proptest::collection::vec(-2.0f64..2.0, 3), 2..30),
+            other in proptest::collection::vec(proptest::collection::vec(-2.0f64..2.0, 3), 2..30),
+            split in 0usize..30,
+        ) {
+            let split = split.min(rows.len());
+            let mut whole = Moments::new(3);
+            let (mut left, mut right) = (Moments::new(3), Moments::new(3));
+            for (i, r) in rows.iter().enumerate() {
+                whole.add_row(r);
+                if i < split { left.add_row(r) } else { right.add_row(r) }
+            }
+            let merged = left + right;
+            proptest::prop_assert_eq!(merged.count, whole.count);
+            for j in 0..3 {
+                proptest::prop_assert!((merged.sum[j] - whole.sum[j]).abs() < 1e-12);
+                proptest::prop_assert!((merged.sum_sq[j] - whole.sum_sq[j]).abs() < 1e-12);
+            }
+
+            let mut b = Moments::new(3);
+            for r in &other {
+                b.add_row(r);
+            }
+            let ratios = whole.crossratios(&b);
+            for j in 0..3 {
+                let xs: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+                let ys: Vec<f64> = other.iter().map(|r| r[j]).collect();
+                let mut double_sum = 0.0;
+                for x in &xs {
+                    for y in &ys {
+                        double_sum += (x - y) * (x - y);
+                    }
+                }
+                let cv = double_sum / (2.0 * xs.len() as f64 * ys.len() as f64);
+                let sd = |v: &[f64]| {
+                    let m = v.iter().sum::<f64>() / v.len() as f64;
+                    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt()
+                };
+                let (sa, sb) = (sd(&xs), sd(&ys));
+                proptest::prop_assume!(sa > 1e-3 && sb > 1e-3);
+                let want = (cv / (sa * sb)).sqrt();
+                proptest::prop_assert!((ratios[j] - want).abs() <= 1e-9 * want, "{} vs {}", ratios[j], want);
+            }
+        }
+    }
+
     #[test]
     fn zero_row_has_zero_inverse_norm() {
         assert_eq!(inv_norm(&[0.0, 0.0]), 0.0);

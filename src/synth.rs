@@ -236,7 +236,9 @@ fn items(
     ann: &mut [ClassId],
 ) {
     let noise = p.noise as f32;
-    let mut factors = [0f32; NUISANCE_FACTORS];
+    let len = truth.len();
+    let mut factors = Array2::<f32>::zeros((len, NUISANCE_FACTORS));
+    let mut lengths = vec![[0f32; 2]; len];
     for (r, (t, a)) in truth.iter_mut().zip(ann.iter_mut()).enumerate() {
         let u: f64 = rng.random();
         *t = w.cdf.iter().position(|&q| u < q).unwrap_or(p.classes - 1);
@@ -246,35 +248,39 @@ fn items(
         } else {
             *t
         };
-        for f in factors.iter_mut() {
+        for f in factors.row_mut(r).iter_mut() {
             *f = noise * NUISANCE_SCALE * normal(rng);
         }
         let clarity: f32 = rng.random_range(CLARITY);
         let sig = w.signatures.row(*t);
-        for (mut row, offset, signal, iso) in [
+        for (v, (mut row, offset, signal, iso)) in [
             (img.row_mut(r), &w.image_offset, IMAGE_SIGNAL, IMAGE_NOISE),
             (txt.row_mut(r), &w.text_offset, TEXT_SIGNAL, TEXT_NOISE),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let row = row.as_slice_mut().expect("generated rows are contiguous");
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = offset[j] + signal * clarity * sig[j] + noise * iso * normal(rng);
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = offset[j] + signal * clarity * sig[j] + noise * iso * normal(rng);
             }
-            for (&z, dir) in factors.iter().zip(w.nuisance.rows()) {
-                for (v, &u) in row.iter_mut().zip(dir.iter()) {
-                    *v += z * u;
-                }
-            }
-            let length: f32 = rng.random_range(0.8..1.25);
-            for v in row.iter_mut() {
-                *v *= length;
-            }
+            lengths[r][v] = rng.random_range(0.8..1.25);
+        }
+    }
+    // The shared nuisance factors of the whole chunk in one matrix product per view (the
+    // same item values in both), then each row's length.
+    for (v, mut view) in [img.view_mut(), txt.view_mut()].into_iter().enumerate() {
+        ndarray::linalg::general_mat_mul(1.0, &factors, &w.nuisance, 1.0, &mut view);
+        for (mut row, l) in view.rows_mut().into_iter().zip(&lengths) {
+            row *= l[v];
         }
     }
 }
 
-/// Write `synth` into `dir` (which must exist) in the dataset format, plus `truth.csv`
+/// Write `synth` into `dir` (created if missing) in the dataset format, plus `truth.csv`
 /// (`id,label`).
 pub fn write(synth: &Synthetic, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
     let npy = |name: &str, a: &Array2<f32>| -> std::io::Result<()> {
         ndarray_npy::write_npy(dir.join(name), a).map_err(std::io::Error::other)
     };

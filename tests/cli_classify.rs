@@ -420,3 +420,14 @@ fn params_file_and_flags_combine_and_one_modality_leaves_columns_empty() {
             .all(|p| p["dims"].as_array().unwrap().len() == 12 || p["fallback"] == true)
     );
 }
+
+/// Without the app, the bare command explains `classify` (with it, it would open a window).
+#[cfg(not(feature = "gui"))]
+#[test]
+fn without_the_app_the_bare_command_prints_classify_usage() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("Usage: pairwise-audit classify"), "{err}");
+    assert!(err.contains("--out"), "{err}");
+}

@@ -236,3 +236,22 @@ fn a_cancelled_run_stops() {
     );
     assert!(r.is_err());
 }
+
+#[test]
+fn an_empty_catalogue_classifies_to_nothing_without_panicking() {
+    let x = Array2::<f32>::zeros((0, 8));
+    let k = gaussian(4, 8, 2);
+    let perms = draw_permutations(4, 0);
+    let r = classify_modality(
+        Modality::Image,
+        x.view(),
+        k.view(),
+        &Params::default(),
+        &perms,
+        &Monitor::new(),
+    )
+    .unwrap();
+    assert!(r.pairwise.is_empty() && r.baseline.is_empty());
+    assert_eq!(r.pairs.len(), 6);
+    assert!(r.pairs.iter().all(|p| p.fallback && p.kept == [0, 0]));
+}

@@ -339,7 +339,13 @@ pub fn table(
             if show_thumbs {
                 row.col(|ui| {
                     let path = r.dataset.image_path(i);
-                    thumbs.show(ui, i, path.as_deref(), row_h - 2.0);
+                    let resp = thumbs.show(ui, i, path.as_deref(), row_h - 2.0);
+                    if path.is_some() {
+                        // A larger look without leaving the grid.
+                        resp.on_hover_ui(|ui| {
+                            thumbs.show(ui, i, path.as_deref(), 192.0);
+                        });
+                    }
                 });
             }
             let cell = |ui: &mut egui::Ui, text: RichText| {

@@ -99,9 +99,7 @@ impl Drop for FrameTimes {
 impl Shell {
     fn new(cc: &eframe::CreationContext<'_>, dataset: Option<PathBuf>, launched: Instant) -> Shell {
         let saved = cc.storage.and_then(|s| s.get_string(state::STORAGE_KEY));
-        let (persisted, warning) = Persisted::decode(saved.as_deref());
-        let mut app = AuditApp::new(persisted, worker::engine_pipeline());
-        app.notices.extend(warning);
+        let mut app = AuditApp::restore(saved.as_deref(), worker::engine_pipeline());
         if let Some(path) = dataset {
             app.apply(&cc.egui_ctx, Command::OpenDataset(path));
         }
@@ -185,6 +183,14 @@ pub struct AuditApp {
 }
 
 impl AuditApp {
+    /// The app from its saved state (RON), warning when the save no longer decodes.
+    pub fn restore(saved: Option<&str>, pipeline: Pipeline) -> AuditApp {
+        let (persisted, warning) = Persisted::decode(saved);
+        let mut app = AuditApp::new(persisted, pipeline);
+        app.notices.extend(warning);
+        app
+    }
+
     pub fn new(persisted: Persisted, pipeline: Pipeline) -> AuditApp {
         // Leave a core to the UI thread: decoding must never slow a frame down.
         let threads = std::thread::available_parallelism()
@@ -486,7 +492,13 @@ impl AuditApp {
                 error: JobError::Failed(msg),
                 path,
             } => {
-                self.error = Some(format!("Could not open {}: {msg}", path.display()));
+                // The loader's sentences name the file already; other failures get the path.
+                let path = path.display().to_string();
+                self.error = Some(if msg.contains(&path) {
+                    msg
+                } else {
+                    format!("{path}: {msg}")
+                });
             }
         }
     }

@@ -448,3 +448,39 @@ fn dropping_a_folder_opens_it_and_remembers_it() {
         2
     );
 }
+
+#[test]
+fn a_save_that_no_longer_decodes_starts_from_defaults_with_a_warning() {
+    let app = AuditApp::restore(
+        Some("(tab: NoSuchTab, params: 7"),
+        worker::engine_pipeline(),
+    );
+    assert_eq!(app.persisted, Persisted::default());
+    let mut h = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app);
+    h.run_steps(2);
+    h.get_by_label_contains("The saved settings could not be read");
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("The saved settings could not be read")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_good_save_restores_settings_and_recent_datasets() {
+    let mut saved = Persisted::default();
+    saved.params.k = 33;
+    saved.tab = Tab::Metrics;
+    saved.remember(&sample_dir());
+    let app = AuditApp::restore(Some(&saved.encode()), worker::engine_pipeline());
+    assert!(app.notices.is_empty());
+    assert_eq!(app.persisted.params.k, 33);
+    assert_eq!(
+        app.draft.k, 33,
+        "the Settings tab edits the restored params"
+    );
+    assert_eq!(app.persisted.recent, vec![sample_dir()]);
+}
