@@ -455,12 +455,21 @@ pub fn evaluate(
             vec![(0, annotations.clone(), wrong)]
         }
         ErrorSource::Injected { fraction, mode } => {
-            let sim =
-                (*mode == FlipMode::Confusable).then(|| class_similarity(&inputs, &annotations));
+            // A catalogue that knows its errors (truth.csv) is cleaned first, so that the
+            // injected flips are the only errors and its own ones don't count as clean items.
+            let base: Vec<Option<ClassId>> = match read_truth(ds)? {
+                Some(truth) => annotations
+                    .iter()
+                    .zip(&truth)
+                    .map(|(a, t)| if a.is_some() { t.or(*a) } else { None })
+                    .collect(),
+                None => annotations.clone(),
+            };
+            let sim = (*mode == FlipMode::Confusable).then(|| class_similarity(&inputs, &base));
             (config.first_seed..config.first_seed + config.seeds.max(1))
                 .map(|seed| {
                     let f = inject_flips(
-                        &annotations,
+                        &base,
                         inputs.num_classes,
                         *fraction,
                         *mode,
