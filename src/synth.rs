@@ -118,6 +118,13 @@ struct World {
     nuisance: Array2<f32>,
 }
 
+/// `(d / 768)^power`: the noise levels are tuned at d = 768 and scaled with `d` so that the
+/// signal-to-noise ratio of both the baseline and the pairwise decisions stays about the same
+/// at other sizes (the class signal grows as `d`, dense dot products as `√d`).
+fn dscale(d: usize, power: f32) -> f32 {
+    (d as f32 / 768.0).powf(power)
+}
+
 fn normal(rng: &mut ChaCha8Rng) -> f32 {
     StandardNormal.sample(rng)
 }
@@ -148,7 +155,11 @@ fn world(p: &SynthParams, rng: &mut ChaCha8Rng) -> World {
             row[j] = sign * rng.random_range(0.6..1.4);
         }
     }
-    let mut offset = || -> Vec<f32> { (0..d).map(|_| OFFSET_SCALE * normal(rng)).collect() };
+    let mut offset = || -> Vec<f32> {
+        (0..d)
+            .map(|_| OFFSET_SCALE * dscale(d, 0.25) * normal(rng))
+            .collect()
+    };
     let image_offset = offset();
     let text_offset = offset();
     let mut nuisance = Array2::from_shape_simple_fn((NUISANCE_FACTORS, d), || normal(rng));
@@ -191,7 +202,7 @@ pub fn generate(params: &SynthParams) -> Synthetic {
         for (j, v) in row.iter_mut().enumerate() {
             *v = w.text_offset[j]
                 + PROMPT_SIGNAL * w.signatures[[c, j]]
-                + PROMPT_NOISE * normal(&mut rng);
+                + PROMPT_NOISE * dscale(p.d, 0.25) * normal(&mut rng);
         }
     }
 
@@ -249,13 +260,23 @@ fn items(
             *t
         };
         for f in factors.row_mut(r).iter_mut() {
-            *f = noise * NUISANCE_SCALE * normal(rng);
+            *f = noise * NUISANCE_SCALE * dscale(p.d, 1.0) * normal(rng);
         }
         let clarity: f32 = rng.random_range(CLARITY);
         let sig = w.signatures.row(*t);
         for (v, (mut row, offset, signal, iso)) in [
-            (img.row_mut(r), &w.image_offset, IMAGE_SIGNAL, IMAGE_NOISE),
-            (txt.row_mut(r), &w.text_offset, TEXT_SIGNAL, TEXT_NOISE),
+            (
+                img.row_mut(r),
+                &w.image_offset,
+                IMAGE_SIGNAL,
+                IMAGE_NOISE * dscale(p.d, 0.5),
+            ),
+            (
+                txt.row_mut(r),
+                &w.text_offset,
+                TEXT_SIGNAL,
+                TEXT_NOISE * dscale(p.d, 0.5),
+            ),
         ]
         .into_iter()
         .enumerate()

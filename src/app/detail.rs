@@ -198,12 +198,35 @@ fn cosine_chart(
         .allow_boxed_zoom(false)
         .show_grid([true, false])
         .custom_y_axes(vec![y_axis])
+        // About four labelled ticks whatever the cosines' range (the default spacer labels
+        // too few on the narrow ranges cosines have).
+        .x_grid_spacer(four_ticks)
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
         .show(ui, |plot| plot.add(chart));
     ui.horizontal(|ui| {
         swatch(ui, Color32::from_rgb(90, 190, 120), "pairwise label");
         swatch(ui, Color32::from_rgb(230, 170, 60), "annotation");
     });
+}
+
+/// Grid marks at a round step giving about four intervals over the visible range.
+fn four_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    let raw = ((hi - lo) / 4.0).max(1e-9);
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|k| egui_plot::GridMark {
+            value: k as f64 * step,
+            step_size: step,
+        })
+        .collect()
 }
 
 fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {

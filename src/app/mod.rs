@@ -233,7 +233,7 @@ impl AuditApp {
             });
         }
         self.frames += 1;
-        self.poll_job();
+        self.poll_job(&ctx);
         self.thumbs.begin_frame(&ctx);
         let mut cmds = Vec::new();
         self.collect_input(&ctx, &mut cmds);
@@ -254,6 +254,7 @@ impl AuditApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
+        self.drop_hint(&ctx);
         for cmd in cmds {
             self.apply(&ctx, cmd);
         }
@@ -280,16 +281,40 @@ impl AuditApp {
             };
             cmds.push(Command::OpenDataset(dir));
         }
-        if ctx.egui_wants_keyboard_input() {
-            return; // typing in a text field: keys are text, not commands
-        }
+        // While typing in a text field plain keys are text; Ctrl/Cmd shortcuts still act.
+        let typing = ctx.egui_wants_keyboard_input();
         ctx.input_mut(|input| {
             for cmd in Command::keyboard_commands() {
-                if cmd.shortcuts().iter().any(|s| input.consume_shortcut(s)) {
+                let fired = cmd
+                    .shortcuts()
+                    .iter()
+                    .filter(|s| !typing || s.modifiers.command)
+                    .any(|s| input.consume_shortcut(s));
+                if fired {
                     cmds.push(cmd);
                 }
             }
         });
+    }
+
+    /// While a folder is dragged over the window, say what dropping it does.
+    fn drop_hint(&self, ctx: &egui::Context) {
+        if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+            return;
+        }
+        let rect = ctx.content_rect();
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("drop hint"),
+        ));
+        painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(170));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a dataset folder to open it",
+            egui::FontId::proportional(24.0),
+            egui::Color32::WHITE,
+        );
     }
 
     fn menu_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
@@ -447,7 +472,7 @@ impl AuditApp {
         ));
     }
 
-    fn poll_job(&mut self) {
+    fn poll_job(&mut self, ctx: &egui::Context) {
         let Some(job) = &self.job else { return };
         let Some(outcome) = job.poll() else { return };
         let elapsed = job.elapsed();
@@ -467,6 +492,15 @@ impl AuditApp {
                     self.inspector = inspector::InspectorState::default();
                 }
                 self.persisted.remember(&results.dataset.root);
+                if !same_dataset {
+                    let name = results.dataset.root.file_name().map_or_else(
+                        || results.dataset.root.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
+                        "{name} — pairwise-audit"
+                    )));
+                }
                 self.persisted.params = results.classification.params.clone();
                 self.error = None;
                 self.last_run = Some(format!("run finished in {:.1} s", elapsed.as_secs_f64()));

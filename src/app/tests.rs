@@ -484,3 +484,21 @@ fn a_good_save_restores_settings_and_recent_datasets() {
     );
     assert_eq!(app.persisted.recent, vec![sample_dir()]);
 }
+
+#[test]
+fn ctrl_shortcuts_work_while_typing_but_arrows_stay_in_the_text_field() {
+    let (mut h, _) = opened();
+    let before = h.state().selected;
+    h.get_by_role(egui::accesskit::Role::TextInput).click();
+    h.run();
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().selected,
+        before,
+        "arrows move the text cursor, not the selection"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(2);
+    assert_eq!(h.state().actions, vec![Action::PickDatasetFolder]);
+}
