@@ -225,7 +225,7 @@ pub fn class_similarity(inputs: &Inputs, labels: &[Option<ClassId>]) -> ndarray:
     let c = inputs.num_classes;
     let mut sim = ndarray::Array2::<f64>::zeros((c, c));
     for (_, x) in &inputs.views {
-        let (mut sums, _) = class_sums(x.view(), labels, None, c);
+        let (mut sums, _) = class_sums(x.rows(), labels, None, c);
         for mut r in sums.rows_mut() {
             let norm = r.dot(&r).sqrt();
             if norm > 0.0 {

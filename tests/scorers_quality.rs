@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 use pairwise_audit::evaluate::{FlipMode, auroc, inject_flips, precision_recall_at_k};
-use pairwise_audit::scorers::{self, Inputs, ScorerKind, ScorerParams, unit_rows};
+use pairwise_audit::scorers::{self, Inputs, ScorerKind, ScorerParams, View, unit_rows};
 use pairwise_audit::{ClassId, Modality};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,7 +18,7 @@ const PROMPT_NOISE: f32 = 2.0;
 /// Classes are Gaussian clusters in each view; the class prompts are the true centres plus
 /// a large shared error, so the zero-shot margin is informative but weak — as with real
 /// prompts, which describe a class only roughly.
-fn catalogue(seed: u64) -> (Inputs, Vec<Option<ClassId>>) {
+fn catalogue(seed: u64) -> (Inputs<'static>, Vec<Option<ClassId>>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let unit = Normal::new(0.0f32, 1.0).unwrap();
     let centres = Array2::from_shape_fn((C, D), |_| unit.sample(&mut rng));
@@ -35,8 +35,9 @@ fn catalogue(seed: u64) -> (Inputs, Vec<Option<ClassId>>) {
     });
     let inputs = Inputs {
         views: vec![
-            (Modality::Image, unit_rows(image.view())),
-            (Modality::Text, unit_rows(text.view())),
+            // Raw rows: the scorers normalise on the fly.
+            (Modality::Image, View::owned(image)),
+            (Modality::Text, View::owned(text)),
         ],
         class_embeddings: unit_rows(prompts.view()),
         num_classes: C,
@@ -134,7 +135,7 @@ fn a_lone_wrong_member_is_caught_by_leave_one_out() {
     // Item 4 sits with class 0 but is annotated 1.
     let labels = [Some(0), Some(0), Some(1), Some(1), Some(1)];
     let inputs = Inputs {
-        views: vec![(Modality::Text, unit_rows(x.view()))],
+        views: vec![(Modality::Text, View::owned(x))],
         class_embeddings: ndarray::array![[1.0f32, 0.0], [0.0, 1.0]],
         num_classes: 2,
     };

@@ -6,10 +6,10 @@
 //! in BENCHMARKS.md ("Suspicion quality"); on 2 cores 100 000 items at d = 384 take minutes,
 //! not hours, which is why the default ranking does not depend on it.
 
-use ndarray::{Array2, ArrayView2, Axis, s};
+use ndarray::{Array2, Axis, s};
 use rayon::prelude::*;
 
-use super::{Inputs, Neighbours, Part, ScorerKind, ScorerParams, Suspicion};
+use super::{Inputs, Neighbours, Part, Rows, ScorerKind, ScorerParams, Suspicion};
 use crate::{Cancelled, ClassId, Modality, Monitor, Stage};
 
 const ROW_BLOCK: usize = 256;
@@ -17,13 +17,13 @@ const COL_TILE: usize = 4096;
 
 /// The `k` most cosine-similar other items of every row of the unit-row matrix `x`, best first;
 /// ties go to the lower index. `k` is clamped to `n − 1`.
-pub fn neighbours(x: ArrayView2<f32>, k: usize, modality: Modality) -> Neighbours {
+pub fn neighbours(x: Rows, k: usize, modality: Modality) -> Neighbours {
     neighbours_with(x, k, modality, &Monitor::new()).expect("nobody can cancel a private monitor")
 }
 
 /// `neighbours`, advancing `monitor` by the rows done and stopping when it is cancelled.
 pub fn neighbours_with(
-    x: ArrayView2<f32>,
+    x: Rows,
     k: usize,
     modality: Modality,
     monitor: &Monitor,
@@ -50,20 +50,23 @@ pub fn neighbours_with(
                 return;
             }
             let r0 = b * ROW_BLOCK;
-            let rows = x.slice(s![r0..r0 + idx_block.nrows(), ..]);
+            let rows = x.raw.slice(s![r0..r0 + idx_block.nrows(), ..]);
             // Per row: the current best k as (similarity, index), sorted best first.
             let mut best: Vec<Vec<(f32, u32)>> = vec![Vec::with_capacity(k + 1); rows.nrows()];
             for c0 in (0..n).step_by(COL_TILE) {
-                let cols = x.slice(s![c0..(c0 + COL_TILE).min(n), ..]);
+                let cols = x.raw.slice(s![c0..(c0 + COL_TILE).min(n), ..]);
                 let tile = rows.dot(&cols.t());
                 for (r, tile_row) in tile.axis_iter(Axis(0)).enumerate() {
                     let list = &mut best[r];
                     let me = r0 + r;
-                    for (j, &sim) in tile_row.iter().enumerate() {
+                    for (j, &dot) in tile_row.iter().enumerate() {
                         let idx = c0 + j;
                         if idx == me {
                             continue;
                         }
+                        // Ranking a row's candidates needs only the column norms; the row's
+                        // own norm is applied when storing.
+                        let sim = dot * x.inv_norm[idx];
                         // Columns arrive in increasing index, so "strictly better than the
                         // worst kept" keeps the lower index on ties.
                         if list.len() == k && sim <= list[k - 1].0 {
@@ -76,9 +79,10 @@ pub fn neighbours_with(
                 }
             }
             for (r, list) in best.into_iter().enumerate() {
+                let inv = x.inv_norm[r0 + r];
                 for (j, (sim, idx)) in list.into_iter().enumerate() {
                     idx_block[[r, j]] = idx;
-                    sim_block[[r, j]] = sim;
+                    sim_block[[r, j]] = sim * inv;
                 }
             }
             monitor.advance(idx_block.nrows() as u64);
@@ -104,7 +108,7 @@ pub fn score(
     let mut nbs = Vec::new();
     for (m, x) in &inputs.views {
         monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
-        nbs.push(neighbours_with(x.view(), params.knn_k, *m, monitor)?);
+        nbs.push(neighbours_with(x.rows(), params.knn_k, *m, monitor)?);
     }
     let mut s = vote(nbs, labels, inputs.num_classes);
     // Items whose neighbours all agree have no challenger from the vote; name the strongest
@@ -178,7 +182,8 @@ pub fn vote(nbs: Vec<Neighbours>, labels: &[Option<ClassId>], num_classes: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scorers::unit_rows;
+    use crate::scorers::{View, unit_rows};
+    use ndarray::ArrayView2;
     use rand::{Rng, SeedableRng};
 
     fn brute(x: ArrayView2<f32>, k: usize) -> Vec<Vec<u32>> {
@@ -201,7 +206,8 @@ mod tests {
         let n = COL_TILE + 300;
         let raw = Array2::from_shape_fn((n, 8), |_| rng.random_range(-1.0f32..1.0));
         let x = unit_rows(raw.view());
-        let nb = neighbours(x.view(), 5, Modality::Text);
+        // Searched on the raw rows: the norms are applied on the fly.
+        let nb = neighbours(View::owned(raw).rows(), 5, Modality::Text);
         let want = brute(x.view(), 5);
         for i in (0..n).step_by(97).chain([0, 255, 256, n - 1]) {
             assert_eq!(nb.indices.row(i).to_vec(), want[i], "row {i}");
@@ -212,7 +218,7 @@ mod tests {
     fn ties_go_to_the_lower_index_and_k_is_clamped() {
         let x = Array2::from_shape_vec((4, 2), vec![1.0f32, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
             .unwrap();
-        let nb = neighbours(x.view(), 10, Modality::Image);
+        let nb = neighbours(View::owned(x).rows(), 10, Modality::Image);
         assert_eq!(nb.k, 3);
         assert_eq!(nb.indices.row(2).to_vec(), vec![0, 1, 3]);
         assert_eq!(nb.indices.row(3).to_vec(), vec![0, 1, 2]);

@@ -7,9 +7,9 @@
 //! margin(i, c) = cos(x_D, P_c,D) − cos(x_D, P_y⁻ⁱ,D), D = dims of pair (c, y).
 //! Cost: `n · d` for the moments, `C² · d log d` for the selection, `n · C · pair_dims`.
 
-use ndarray::{Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, Axis, Zip};
 
-use super::{Inputs, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
+use super::{Inputs, Rows, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
 use crate::{ClassId, PairKey};
 
 pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
@@ -19,7 +19,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
         .map(|(m, x)| {
             (
                 *m,
-                margins(x.view(), labels, inputs.num_classes, params.pair_dims),
+                margins(x.rows(), labels, inputs.num_classes, params.pair_dims),
             )
         })
         .collect();
@@ -39,7 +39,7 @@ pub fn cross_ratio(mean_a: f64, var_a: f64, mean_b: f64, var_b: f64) -> f64 {
 /// The top `k` dimensions of every class pair (in `PairKey::index` order), best first; ties go
 /// to the lower dimension.
 pub fn pair_dimensions(
-    x: ArrayView2<f32>,
+    x: Rows,
     labels: &[Option<ClassId>],
     num_classes: usize,
     k: usize,
@@ -47,11 +47,12 @@ pub fn pair_dimensions(
     let d = x.ncols();
     let (sums, counts) = class_sums(x, labels, None, num_classes);
     let mut sq = Array2::<f64>::zeros((num_classes, d));
-    for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+    for (i, row) in x.raw.axis_iter(Axis(0)).enumerate() {
+        let inv = x.inv_norm[i] as f64;
         if let Some(y) = labels[i] {
             Zip::from(sq.row_mut(y))
                 .and(row)
-                .for_each(|a, &v| *a += (v as f64) * (v as f64));
+                .for_each(|a, &v| *a += (v as f64 * inv) * (v as f64 * inv));
         }
     }
     let mean = |c: usize, j: usize| sums[[c, j]] / counts[c].max(1) as f64;
@@ -78,12 +79,7 @@ pub fn pair_dimensions(
 }
 
 /// `n × C` head-to-head margins against leave-one-out prototypes (0 on own columns).
-pub fn margins(
-    x: ArrayView2<f32>,
-    labels: &[Option<ClassId>],
-    num_classes: usize,
-    k: usize,
-) -> Array2<f64> {
+pub fn margins(x: Rows, labels: &[Option<ClassId>], num_classes: usize, k: usize) -> Array2<f64> {
     let dims = pair_dimensions(x, labels, num_classes, k);
     let (sums, counts) = class_sums(x, labels, None, num_classes);
     // ‖S_c,D‖² for each pair's D and each side.
@@ -99,7 +95,8 @@ pub fn margins(
     let mut out = Array2::<f64>::zeros((x.nrows(), num_classes));
     Zip::indexed(out.axis_iter_mut(Axis(0))).par_for_each(|i, mut row| {
         let Some(y) = labels[i] else { return };
-        let xi = x.row(i);
+        let xi = x.raw.row(i);
+        let inv = x.inv_norm[i] as f64;
         for c in (0..num_classes).filter(|&c| c != y) {
             let p = PairKey::new(c, y);
             let pi = p.index(num_classes);
@@ -107,7 +104,7 @@ pub fn margins(
             let (side_c, side_y) = if p.a == c { (0, 1) } else { (1, 0) };
             let (mut xs_c, mut xs_y, mut xx) = (0.0, 0.0, 0.0);
             for &j in dd {
-                let v = xi[j] as f64;
+                let v = xi[j] as f64 * inv;
                 xs_c += v * sums[[c, j]];
                 xs_y += v * sums[[y, j]];
                 xx += v * v;
@@ -152,7 +149,8 @@ mod tests {
             [0.1, -1.0, 0.0],
             [-0.1, -0.9, 0.0]
         ];
-        let dims = pair_dimensions(x.view(), &[Some(0), Some(0), Some(1), Some(1)], 2, 2);
+        let v = crate::scorers::View::owned(x);
+        let dims = pair_dimensions(v.rows(), &[Some(0), Some(0), Some(1), Some(1)], 2, 2);
         assert_eq!(dims, vec![vec![1, 0]]);
     }
 
@@ -161,8 +159,9 @@ mod tests {
         // With k = d the margin equals the full prototype margin.
         let x = array![[1.0f32, 0.0], [0.0, 1.0], [0.0, 1.0], [0.6, 0.8]];
         let labels = [Some(0), Some(1), Some(0), Some(1)];
-        let m = margins(x.view(), &labels, 2, 2);
-        let full = super::super::prototype::margins(x.view(), &labels, None, 2);
+        let v = crate::scorers::View::owned(x);
+        let m = margins(v.rows(), &labels, 2, 2);
+        let full = super::super::prototype::margins(v.rows(), &labels, None, 2);
         for i in 0..4 {
             let c = 1 - labels[i].unwrap();
             assert!(

@@ -5,9 +5,9 @@
 //! `trim` fraction most suspicious is left out of every prototype, and the scores are
 //! recomputed against the cleaner prototypes.
 
-use ndarray::{Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, Axis, Zip};
 
-use super::{Inputs, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
+use super::{Inputs, Rows, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
 use crate::ClassId;
 
 pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
@@ -23,7 +23,7 @@ fn pass(inputs: &Inputs, labels: &[Option<ClassId>], keep: Option<&[bool]>) -> S
     let margins = inputs
         .views
         .iter()
-        .map(|(m, x)| (*m, margins(x.view(), labels, keep, inputs.num_classes)))
+        .map(|(m, x)| (*m, margins(x.rows(), labels, keep, inputs.num_classes)))
         .collect();
     from_class_margins(ScorerKind::Prototype, labels, margins, 0.0)
 }
@@ -45,7 +45,7 @@ pub(crate) fn keep_mask(score: &[f64], labels: &[Option<ClassId>], trim: f64) ->
 /// part of its class's prototype is compared with the whole prototype. When leaving the item
 /// out would empty its class, the full prototype is used (no evidence either way).
 pub fn margins(
-    x: ArrayView2<f32>,
+    x: Rows,
     labels: &[Option<ClassId>],
     keep: Option<&[bool]>,
     num_classes: usize,
@@ -54,14 +54,14 @@ pub fn margins(
     let sum_sq: Vec<f64> = sums.rows().into_iter().map(|r| r.dot(&r)).collect();
     // x · sum_c for every item and class; f32 gemm on the means keeps the products well scaled.
     let means = class_means_f32(&sums, &counts);
-    let dots = x.dot(&means.t()).mapv(f64::from);
+    let dots = x.raw.dot(&means.t()).mapv(f64::from);
     let mut out = Array2::<f64>::zeros((x.nrows(), num_classes));
     Zip::indexed(out.axis_iter_mut(Axis(0))).par_for_each(|i, mut row| {
         let Some(y) = labels[i] else { return };
-        let xi = x.row(i);
-        let xx: f64 = xi.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        let inv = x.inv_norm[i] as f64;
+        let xx = x.unit_sq_norm(i);
         let cos = |c: usize| -> f64 {
-            let dot = dots[[i, c]] * counts[c] as f64;
+            let dot = dots[[i, c]] * inv * counts[c] as f64;
             if sum_sq[c] > 0.0 {
                 dot / sum_sq[c].sqrt()
             } else {
@@ -70,8 +70,8 @@ pub fn margins(
         };
         let in_own = keep.is_none_or(|k| k[i]);
         let own = if in_own && counts[y] > 1 {
-            let dot = dots[[i, y]] * counts[y] as f64 - xx;
-            let norm_sq = sum_sq[y] - 2.0 * dots[[i, y]] * counts[y] as f64 + xx;
+            let dot = dots[[i, y]] * inv * counts[y] as f64 - xx;
+            let norm_sq = sum_sq[y] - 2.0 * dots[[i, y]] * inv * counts[y] as f64 + xx;
             if norm_sq > 1e-12 {
                 dot / norm_sq.sqrt()
             } else {
@@ -110,7 +110,8 @@ mod tests {
     fn leave_one_out_excludes_the_item_itself() {
         let x = array![[1.0f32, 0.0], [0.0, 1.0], [0.0, 1.0]];
         let labels = [Some(0), Some(1), Some(0)];
-        let m = margins(x.view(), &labels, None, 2);
+        let v = crate::scorers::View::owned(x);
+        let m = margins(v.rows(), &labels, None, 2);
         assert!((m[[2, 1]] - 1.0).abs() < 1e-9, "{}", m[[2, 1]]);
         // Item 0 is the only other member of class 0: its LOO prototype is item 2 = (0,1).
         assert!((m[[0, 1]] - (0.0 - 0.0)).abs() < 1e-9);

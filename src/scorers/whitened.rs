@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use super::linalg::{cholesky, cholesky_solve, gram, top_eigen};
 use super::prototype::keep_mask;
-use super::{Inputs, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
+use super::{Inputs, Rows, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
 use crate::ClassId;
 
 pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
@@ -31,7 +31,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
     let metrics: Vec<Metric> = inputs
         .views
         .iter()
-        .map(|(_, x)| Metric::fit(x.view(), labels, inputs.num_classes, params))
+        .map(|(_, x)| Metric::fit(x.rows(), labels, inputs.num_classes, params))
         .collect();
     let pass = |keep: Option<&[bool]>| {
         let margins = inputs
@@ -41,7 +41,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
             .map(|((m, x), metric)| {
                 (
                     *m,
-                    metric.margins(x.view(), labels, keep, inputs.num_classes),
+                    metric.margins(x.rows(), labels, keep, inputs.num_classes),
                 )
             })
             .collect();
@@ -57,7 +57,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
 
 /// `n × C` whitened margins (see the module docs); 0 for unannotated items and own columns.
 pub fn margins(
-    x: ArrayView2<f32>,
+    x: Rows,
     labels: &[Option<ClassId>],
     keep: Option<&[bool]>,
     num_classes: usize,
@@ -67,7 +67,7 @@ pub fn margins(
 }
 
 fn class_means(
-    x: ArrayView2<f32>,
+    x: Rows,
     labels: &[Option<ClassId>],
     keep: Option<&[bool]>,
     num_classes: usize,
@@ -90,7 +90,7 @@ struct Metric {
 
 impl Metric {
     fn fit(
-        x: ArrayView2<f32>,
+        x: Rows,
         labels: &[Option<ClassId>],
         num_classes: usize,
         params: &ScorerParams,
@@ -107,7 +107,7 @@ impl Metric {
 
     fn margins(
         &self,
-        x: ArrayView2<f32>,
+        x: Rows,
         labels: &[Option<ClassId>],
         keep: Option<&[bool]>,
         num_classes: usize,
@@ -136,10 +136,18 @@ impl Metric {
             .enumerate()
             .for_each(|(ci, mut block)| {
                 let s0 = ci * CHUNK;
-                let xs = x.slice(s![s0..s0 + block.nrows(), ..]);
-                let prod = xs.dot(&both);
+                let xs = x.raw.slice(s![s0..s0 + block.nrows(), ..]);
+                // Products of the raw rows, scaled to unit rows afterwards (it is linear).
+                let mut prod = xs.dot(&both);
+                for (r, mut p) in prod.rows_mut().into_iter().enumerate() {
+                    let inv = x.inv_norm[s0 + r];
+                    p.mapv_inplace(|v| v * inv);
+                }
                 let xa = prod.slice(s![.., ..num_classes]);
-                let q = q_form.apply(xs, prod.slice(s![.., num_classes..]));
+                let sq: Vec<f64> = (s0..s0 + block.nrows())
+                    .map(|i| x.unit_sq_norm(i))
+                    .collect();
+                let q = q_form.apply(&sq, prod.slice(s![.., num_classes..]));
                 for (r, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
                     let i = s0 + r;
                     let Some(y) = labels[i] else { continue };
@@ -197,13 +205,14 @@ impl QuadraticForm {
         }
     }
 
-    /// `proj` = `xb · vectors`, computed by the caller together with other products.
-    fn apply(&self, xb: ArrayView2<f32>, proj: ArrayView2<f32>) -> Vec<f64> {
-        xb.rows()
-            .into_iter()
+    /// From each unit row's squared norm and its projections on `vectors` (computed by the
+    /// caller together with other products).
+    fn apply(&self, sq_norms: &[f64], proj: ArrayView2<f32>) -> Vec<f64> {
+        sq_norms
+            .iter()
             .zip(proj.rows())
-            .map(|(x, p)| {
-                let mut q = self.inv_rest * x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
+            .map(|(&xx, p)| {
+                let mut q = self.inv_rest * xx;
                 for (&v, w) in p.iter().zip(&self.weights) {
                     q += w * (v as f64) * (v as f64);
                 }
@@ -216,7 +225,7 @@ impl QuadraticForm {
 /// The pooled within-class covariance of the annotated (kept) items, shrunk towards
 /// `mean variance × I`.
 fn covariance(
-    x: ArrayView2<f32>,
+    x: Rows,
     labels: &[Option<ClassId>],
     keep: Option<&[bool]>,
     means: &Array2<f64>,
@@ -236,10 +245,11 @@ fn covariance(
         .zip(used.par_iter())
         .for_each(|(mut row, &i)| {
             let mu = means.row(labels[i].expect("members are annotated"));
+            let inv = x.inv_norm[i] as f64;
             Zip::from(&mut row)
-                .and(x.row(i))
+                .and(x.raw.row(i))
                 .and(mu)
-                .for_each(|r, &v, &m| *r = (v as f64 - m) as f32);
+                .for_each(|r, &v, &m| *r = (v as f64 * inv - m) as f32);
         });
     let mut w = gram(resid.view());
     let m = used.len().max(1) as f64;
@@ -293,12 +303,13 @@ mod tests {
             shrinkage: 0.3,
             ..ScorerParams::default()
         };
-        let m = margins(x.view(), &labels, None, 2, &params);
-        let (sums, counts) = class_sums(x.view(), &labels, None, 2);
+        let v = crate::scorers::View::owned(x.clone());
+        let m = margins(v.rows(), &labels, None, 2, &params);
+        let (sums, counts) = class_sums(v.rows(), &labels, None, 2);
         let means = sums.clone() / array![[counts[0] as f64], [counts[1] as f64]];
         let linv =
-            invert_lower(&cholesky(&covariance(x.view(), &labels, None, &means, &params)).unwrap());
-        let xf = x.mapv(f64::from);
+            invert_lower(&cholesky(&covariance(v.rows(), &labels, None, &means, &params)).unwrap());
+        let xf = crate::scorers::unit_rows(x.view()).mapv(f64::from);
         let i = 6; // the mislabelled-looking one
         let own_mean = (&sums.row(0) - &xf.row(i)) / (counts[0] - 1) as f64;
         let d_own = (&xf.row(i) - &own_mean).insert_axis(Axis(0));

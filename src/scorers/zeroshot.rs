@@ -12,7 +12,10 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>]) -> Suspicion {
         .views
         .iter()
         .map(|(m, x)| {
-            let s = x.dot(&inputs.class_embeddings.t()).mapv(f64::from);
+            let mut s = x.data.dot(&inputs.class_embeddings.t()).mapv(f64::from);
+            for (mut row, &inv) in s.rows_mut().into_iter().zip(&x.inv_norm) {
+                row.mapv_inplace(|v| v * inv as f64);
+            }
             (*m, margins_from_scores(&s, labels))
         })
         .collect();
@@ -43,7 +46,11 @@ mod tests {
     #[test]
     fn margin_is_strongest_other_prompt_minus_annotated_prompt() {
         let inputs = Inputs {
-            views: vec![(Modality::Text, array![[1.0f32, 0.0], [0.6, 0.8]])],
+            // Row 1 is (0.6, 0.8) scaled by 5: cosines don't depend on the scale.
+            views: vec![(
+                Modality::Text,
+                crate::scorers::View::owned(array![[1.0f32, 0.0], [3.0, 4.0]]),
+            )],
             class_embeddings: array![[1.0f32, 0.0], [0.0, 1.0]],
             num_classes: 2,
         };
