@@ -129,7 +129,7 @@ impl AuditApp {
             egui::Panel::left("filters")
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| filters::panel(ui, self, &mut cmds));
+                .show(ui, |ui| filters::panel(ui, self));
         }
         if self.persisted.show_side_panel {
             egui::Panel::right("side")
