@@ -135,8 +135,20 @@ impl eframe::App for Shell {
                     if let Some(dir) = self.app.persisted.recent.first().and_then(|p| p.parent()) {
                         dialog = dialog.set_directory(dir);
                     }
-                    if let Some(path) = dialog.pick_folder() {
-                        self.app.apply(ui.ctx(), Command::OpenDataset(path));
+                    let asked = Instant::now();
+                    match dialog.pick_folder() {
+                        Some(path) => self.app.apply(ui.ctx(), Command::OpenDataset(path)),
+                        // rfd reports a missing portal and zenity only in its log: a "cancel"
+                        // faster than a person can click means no dialog was shown.
+                        None if asked.elapsed() < Duration::from_millis(300) => {
+                            self.app.notices.push(
+                                "No folder dialog could be shown (it needs xdg-desktop-portal or \
+                                 zenity). Drop the dataset folder on this window, or pass it on \
+                                 the command line."
+                                    .into(),
+                            );
+                        }
+                        None => {}
                     }
                 }
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
