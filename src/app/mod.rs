@@ -37,7 +37,7 @@ use std::time::Duration;
 use commands::{Action, Command, Nav};
 use review::Results;
 use state::{Persisted, Tab};
-use worker::{Job, JobError, Outcome, Pipeline, Request};
+use worker::{Job, JobError, Outcome, Pipeline, Request, Source};
 
 /// The whole app without the platform: testable in egui_kittest.
 pub struct AuditApp {
@@ -65,6 +65,7 @@ pub struct AuditApp {
     pub frames: u64,
     /// Settings edited in the panel but not yet run.
     pub draft: pairwise_audit::Params,
+    pub draft_scorer: String,
 }
 
 impl AuditApp {
@@ -83,6 +84,7 @@ impl AuditApp {
             .clamp(1, 4);
         AuditApp {
             draft: persisted.params.clone(),
+            draft_scorer: persisted.scorer.clone(),
             persisted,
             results: None,
             job: None,
@@ -360,9 +362,14 @@ impl AuditApp {
             Command::OpenDialog => self.actions.push(Action::PickDatasetFolder),
             Command::Quit => self.actions.push(Action::Quit),
             Command::OpenDataset(path) => {
-                let params = self.persisted.params.clone();
-                self.draft = params.clone();
-                self.start(ctx, Request::Open { path, params });
+                self.draft = self.persisted.params.clone();
+                self.draft_scorer = self.persisted.scorer.clone();
+                let request = Request {
+                    source: Source::Path(path),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                };
+                self.start(ctx, request);
             }
             Command::Rerun => {
                 if self.job.is_some() {
@@ -371,17 +378,16 @@ impl AuditApp {
                     return;
                 }
                 self.persisted.params = self.draft.clone();
-                let params = self.draft.clone();
-                let request = match (&self.results, &self.requested) {
-                    (Some(r), _) => Request::Rerun {
-                        dataset: r.dataset.clone(),
-                        params,
-                    },
-                    (None, Some(path)) => Request::Open {
-                        path: path.clone(),
-                        params,
-                    },
+                self.persisted.scorer = self.draft_scorer.clone();
+                let source = match (&self.results, &self.requested) {
+                    (Some(r), _) => Source::Loaded(r.dataset.clone()),
+                    (None, Some(path)) => Source::Path(path.clone()),
                     (None, None) => return,
+                };
+                let request = Request {
+                    source,
+                    params: self.draft.clone(),
+                    scorer: self.draft_scorer.clone(),
                 };
                 self.start(ctx, request);
             }

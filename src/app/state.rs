@@ -50,6 +50,8 @@ impl Tab {
 #[serde(default)]
 pub struct Persisted {
     pub params: Params,
+    /// The suspicion scorer ranking the grid (`audit::scorer_names`).
+    pub scorer: String,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
     pub tab: Tab,
@@ -64,6 +66,7 @@ impl Default for Persisted {
     fn default() -> Persisted {
         Persisted {
             params: Params::default(),
+            scorer: pairwise_audit::audit::DEFAULT_SCORER.to_string(),
             recent: Vec::new(),
             tab: Tab::Detail,
             show_side_panel: true,
