@@ -114,16 +114,11 @@ fn measure(big: Arc<Dataset>) {
     let engine = worker::engine_pipeline();
     let ds = big.clone();
     let pipeline: worker::Pipeline = Arc::new(move |request: &Request, monitor: &Monitor| {
-        let params = match request {
-            Request::Open { params, .. } | Request::Rerun { params, .. } => params.clone(),
+        let request = Request {
+            source: worker::Source::Loaded(ds.clone()),
+            ..request.clone()
         };
-        engine(
-            &Request::Rerun {
-                dataset: ds.clone(),
-                params,
-            },
-            monitor,
-        )
+        engine(&request, monitor)
     });
     let app = AuditApp::new(Persisted::default(), pipeline);
     let mut h = Harness::builder()

@@ -11,6 +11,9 @@ use pairwise_audit::{Modality, PairKey};
 use super::grid::{CellFilter, SortColumn};
 use super::state::Tab;
 
+/// The review workflow (accept, relabel, skip, undo …) adds its actions here, with their
+/// labels and shortcuts in `label` and `shortcuts`, so menus, tooltips and a cheat sheet all
+/// read one table.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Ask the platform for a folder, then open it.

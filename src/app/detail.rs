@@ -48,10 +48,12 @@ fn item_view(
         )
         .on_hover_text(flag_tooltip(row.flag));
         if let Some(s) = row.suspicion {
-            ui.label(format!("suspicion {s:.3}"))
-                .on_hover_text(r.evidence(i).unwrap_or_default());
+            ui.label(format!("suspicion {s:.3}"));
         }
     });
+    if let (Some(evidence), Some(c)) = (r.evidence(i), row.challenger) {
+        ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
+    }
     let path = r.dataset.image_path(i);
     if item.image.is_some() {
         let side = ui.available_width().min(240.0);

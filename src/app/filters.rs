@@ -8,7 +8,9 @@ use super::commands::Command;
 use super::grid::flag_colour;
 use super::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
 
-pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, _cmds: &mut Vec<Command>) {
+/// The filters edit `app.grid.filter` in place: they are the widgets' own state, and the grid
+/// recomputes its order from them at its next draw.
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
     let Some(r) = app.results.clone() else { return };
     let filter = &mut app.grid.filter;
     egui::ScrollArea::vertical().show(ui, |ui| {

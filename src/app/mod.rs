@@ -1,8 +1,9 @@
-//! The egui review app: an eframe shell around `AuditApp`, which owns the persisted settings
-//! (`state::Persisted`) and, beside them, the runtime state (results, background job,
-//! textures). Panels draw from the state and emit `Command`s; `AuditApp::apply` carries them
-//! out after every panel has drawn. Platform work (folder dialogs, quitting) leaves the UI as
-//! an `Action` that the shell performs, so the whole UI runs in tests without a display.
+//! The egui review app. `shell` is the eframe side (window, storage, dialogs); `AuditApp`
+//! owns the persisted settings (`state::Persisted`) and, beside them, the runtime state
+//! (results, background job, textures). Panels draw from the state and emit `Command`s;
+//! `AuditApp::apply` carries them out after every panel has drawn. Platform work (folder
+//! dialogs, quitting) leaves the UI as an `Action` that the shell performs, so the whole UI
+//! runs in tests without a display.
 
 mod commands;
 mod confusion;
@@ -11,9 +12,11 @@ mod engine_glue;
 mod filters;
 mod grid;
 mod inspector;
+mod menu;
 mod metrics_panel;
 mod review;
 mod settings;
+mod shell;
 mod state;
 mod status;
 mod thumbnails;
@@ -25,134 +28,16 @@ mod bench;
 #[cfg(test)]
 mod tests;
 
+pub use shell::run;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use commands::{Action, Command, Nav};
 use review::Results;
 use state::{Persisted, Tab};
-use worker::{Job, JobError, Outcome, Pipeline, Request};
-
-/// Open the app window (on `dataset`, else on `sample_data/`). Blocks until the window closes.
-pub fn run(dataset: Option<PathBuf>) -> Result<(), String> {
-    let started = Instant::now();
-    let dataset = dataset.or_else(default_dataset);
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("pairwise-audit")
-            .with_app_id("pairwise-audit")
-            .with_inner_size([1500.0, 920.0])
-            .with_min_inner_size([800.0, 500.0])
-            .with_drag_and_drop(true),
-        renderer: eframe::Renderer::Glow,
-        ..Default::default()
-    };
-    eframe::run_native(
-        "pairwise-audit",
-        options,
-        Box::new(move |cc| Ok(Box::new(Shell::new(cc, dataset, started)))),
-    )
-    .map_err(|e| format!("the window could not be opened: {e}"))
-}
-
-/// `sample_data/` in the current directory, else next to the package's manifest.
-fn default_dataset() -> Option<PathBuf> {
-    let here = PathBuf::from("sample_data");
-    if here.is_dir() {
-        return Some(here);
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    beside.is_dir().then_some(beside)
-}
-
-/// The eframe side: storage, dialogs, closing the window.
-struct Shell {
-    app: AuditApp,
-    launched: Instant,
-    reported_first_frame: bool,
-    /// With `PAIRWISE_AUDIT_TIMING` set: the CPU time of every frame's UI pass, reported
-    /// when the window closes.
-    frame_times: Option<FrameTimes>,
-}
-
-struct FrameTimes(Vec<f64>);
-
-impl Drop for FrameTimes {
-    fn drop(&mut self) {
-        let mut t = std::mem::take(&mut self.0);
-        if t.is_empty() {
-            return;
-        }
-        t.sort_by(f64::total_cmp);
-        let at = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
-        eprintln!(
-            "ui pass over {} frames: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            t.len(),
-            at(0.5),
-            at(0.99),
-            t[t.len() - 1]
-        );
-    }
-}
-
-impl Shell {
-    fn new(cc: &eframe::CreationContext<'_>, dataset: Option<PathBuf>, launched: Instant) -> Shell {
-        let saved = cc.storage.and_then(|s| s.get_string(state::STORAGE_KEY));
-        let mut app = AuditApp::restore(saved.as_deref(), worker::engine_pipeline());
-        if let Some(path) = dataset {
-            app.apply(&cc.egui_ctx, Command::OpenDataset(path));
-        }
-        Shell {
-            app,
-            launched,
-            reported_first_frame: false,
-            frame_times: std::env::var_os("PAIRWISE_AUDIT_TIMING").map(|_| FrameTimes(Vec::new())),
-        }
-    }
-}
-
-impl eframe::App for Shell {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let t = Instant::now();
-        self.app.ui(ui);
-        if let Some(times) = &mut self.frame_times {
-            times.0.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        if !self.reported_first_frame {
-            self.reported_first_frame = true;
-            if self.frame_times.is_some() {
-                eprintln!(
-                    "first frame after {:.0} ms",
-                    self.launched.elapsed().as_secs_f64() * 1e3
-                );
-            }
-        }
-        for action in std::mem::take(&mut self.app.actions) {
-            match action {
-                Action::PickDatasetFolder => {
-                    let mut dialog = rfd::FileDialog::new().set_title("Open a dataset folder");
-                    if let Some(dir) = self.app.persisted.recent.first().and_then(|p| p.parent()) {
-                        dialog = dialog.set_directory(dir);
-                    }
-                    if let Some(path) = dialog.pick_folder() {
-                        self.app.apply(ui.ctx(), Command::OpenDataset(path));
-                    }
-                }
-                Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
-            }
-        }
-    }
-
-    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        // Reports the frame times (eframe may never drop the app).
-        self.frame_times = None;
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        storage.set_string(state::STORAGE_KEY, self.app.persisted.encode());
-    }
-}
+use worker::{Job, JobError, Outcome, Pipeline, Request, Source};
 
 /// The whole app without the platform: testable in egui_kittest.
 pub struct AuditApp {
@@ -180,6 +65,7 @@ pub struct AuditApp {
     pub frames: u64,
     /// Settings edited in the panel but not yet run.
     pub draft: pairwise_audit::Params,
+    pub draft_scorer: String,
 }
 
 impl AuditApp {
@@ -198,6 +84,7 @@ impl AuditApp {
             .clamp(1, 4);
         AuditApp {
             draft: persisted.params.clone(),
+            draft_scorer: persisted.scorer.clone(),
             persisted,
             results: None,
             job: None,
@@ -238,13 +125,13 @@ impl AuditApp {
         let mut cmds = Vec::new();
         self.collect_input(&ctx, &mut cmds);
 
-        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, &mut cmds));
+        egui::Panel::top("menu").show(ui, |ui| menu::bar(ui, self, &mut cmds));
         egui::Panel::bottom("status").show(ui, |ui| status::bar(ui, self, &mut cmds));
         if self.results.is_some() {
             egui::Panel::left("filters")
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| filters::panel(ui, self, &mut cmds));
+                .show(ui, |ui| filters::panel(ui, self));
         }
         if self.persisted.show_side_panel {
             egui::Panel::right("side")
@@ -315,73 +202,6 @@ impl AuditApp {
             egui::FontId::proportional(24.0),
             egui::Color32::WHITE,
         );
-    }
-
-    fn menu_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                let open = Command::OpenDialog;
-                let mut button = egui::Button::new(open.label());
-                if let Some(s) = open.shortcut_text(ui.ctx()) {
-                    button = button.shortcut_text(s);
-                }
-                if ui.add(button).clicked() {
-                    cmds.push(open);
-                }
-                ui.menu_button("Recent datasets", |ui| {
-                    if self.persisted.recent.is_empty() {
-                        ui.weak("none yet");
-                    }
-                    for path in &self.persisted.recent {
-                        if ui.button(path.display().to_string()).clicked() {
-                            cmds.push(Command::OpenDataset(path.clone()));
-                        }
-                    }
-                });
-                ui.separator();
-                let rerun = egui::Button::new("Re-run with current settings")
-                    .shortcut_text(Command::Rerun.shortcut_text(ui.ctx()).unwrap_or_default());
-                if ui.add_enabled(self.can_rerun(), rerun).clicked() {
-                    cmds.push(Command::Rerun);
-                }
-                ui.separator();
-                let quit = egui::Button::new("Quit")
-                    .shortcut_text(Command::Quit.shortcut_text(ui.ctx()).unwrap_or_default());
-                if ui.add(quit).clicked() {
-                    cmds.push(Command::Quit);
-                }
-            });
-            ui.menu_button("View", |ui| {
-                ui.checkbox(&mut self.persisted.show_side_panel, "Side panel");
-                for tab in Tab::ALL {
-                    if ui.button(tab.label()).clicked() {
-                        cmds.push(Command::ShowTab(tab));
-                    }
-                }
-                ui.separator();
-                if ui
-                    .checkbox(&mut self.persisted.dark_mode, "Dark theme")
-                    .changed()
-                {
-                    ui.ctx().set_theme(if self.persisted.dark_mode {
-                        egui::Theme::Dark
-                    } else {
-                        egui::Theme::Light
-                    });
-                }
-            });
-            if let Some(r) = &self.results {
-                ui.separator();
-                ui.label(egui::RichText::new(r.dataset.root.display().to_string()).strong())
-                    .on_hover_text("The open dataset");
-                ui.weak(format!(
-                    "{} items · {} classes · d = {}",
-                    r.len(),
-                    r.dataset.num_classes(),
-                    r.dataset.dim()
-                ));
-            }
-        });
     }
 
     fn side_panel(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
@@ -542,9 +362,14 @@ impl AuditApp {
             Command::OpenDialog => self.actions.push(Action::PickDatasetFolder),
             Command::Quit => self.actions.push(Action::Quit),
             Command::OpenDataset(path) => {
-                let params = self.persisted.params.clone();
-                self.draft = params.clone();
-                self.start(ctx, Request::Open { path, params });
+                self.draft = self.persisted.params.clone();
+                self.draft_scorer = self.persisted.scorer.clone();
+                let request = Request {
+                    source: Source::Path(path),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                };
+                self.start(ctx, request);
             }
             Command::Rerun => {
                 if self.job.is_some() {
@@ -553,17 +378,16 @@ impl AuditApp {
                     return;
                 }
                 self.persisted.params = self.draft.clone();
-                let params = self.draft.clone();
-                let request = match (&self.results, &self.requested) {
-                    (Some(r), _) => Request::Rerun {
-                        dataset: r.dataset.clone(),
-                        params,
-                    },
-                    (None, Some(path)) => Request::Open {
-                        path: path.clone(),
-                        params,
-                    },
+                self.persisted.scorer = self.draft_scorer.clone();
+                let source = match (&self.results, &self.requested) {
+                    (Some(r), _) => Source::Loaded(r.dataset.clone()),
+                    (None, Some(path)) => Source::Path(path.clone()),
                     (None, None) => return,
+                };
+                let request = Request {
+                    source,
+                    params: self.draft.clone(),
+                    scorer: self.draft_scorer.clone(),
                 };
                 self.start(ctx, request);
             }

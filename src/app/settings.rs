@@ -1,4 +1,4 @@
-//! The Settings tab: edits a draft of `Params`; "Re-run" classifies again with it.
+//! The Settings tab: edits a draft of `Params` and the scorer; "Re-run" runs again with them.
 
 use pairwise_audit::Modality;
 
@@ -12,40 +12,44 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
-            ui.label("k (dimensions per pair)");
-            ui.add(egui::DragValue::new(&mut p.k).range(1..=dim.unwrap_or(4096)));
+            let l = ui.label("k (dimensions per pair)");
+            ui.add(egui::DragValue::new(&mut p.k).range(1..=dim.unwrap_or(4096)))
+                .labelled_by(l.id);
             ui.end_row();
 
             ui.label("cosine floor");
             optional_value(ui, &mut p.floor, 0.2, "floor");
             ui.end_row();
-            ui.label("  auto: percentile");
+            let l = ui.label("  floor: auto percentile");
             ui.add_enabled(
                 p.floor.is_none(),
                 egui::DragValue::new(&mut p.floor_percentile)
                     .range(0.0..=100.0)
                     .speed(0.5),
-            );
+            )
+            .labelled_by(l.id);
             ui.end_row();
 
             ui.label("margin");
             optional_value(ui, &mut p.margin, 0.01, "margin");
             ui.end_row();
-            ui.label("  auto: percentile");
+            let l = ui.label("  margin: auto percentile");
             ui.add_enabled(
                 p.margin.is_none(),
                 egui::DragValue::new(&mut p.margin_percentile)
                     .range(0.0..=100.0)
                     .speed(0.5),
-            );
+            )
+            .labelled_by(l.id);
             ui.end_row();
 
-            ui.label("min items per side");
-            ui.add(egui::DragValue::new(&mut p.min_items).range(1..=1_000_000));
+            let l = ui.label("min items per side");
+            ui.add(egui::DragValue::new(&mut p.min_items).range(1..=1_000_000))
+                .labelled_by(l.id);
             ui.end_row();
 
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut p.seed));
+            let l = ui.label("seed");
+            ui.add(egui::DragValue::new(&mut p.seed)).labelled_by(l.id);
             ui.end_row();
 
             ui.label("modalities");
@@ -64,13 +68,14 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
             });
             ui.end_row();
         });
+    scorer_picker(ui, &mut app.draft_scorer);
     if app.draft.permutations.is_some() {
         ui.weak(
             "Explicit tournament permutations are set (from a params file); the seed is ignored.",
         );
     }
     ui.add_space(8.0);
-    let changed = app.draft != app.persisted.params;
+    let changed = app.draft != app.persisted.params || app.draft_scorer != app.persisted.scorer;
     ui.horizontal(|ui| {
         let rerun = ui
             .add_enabled(app.can_rerun() && !app.draft.modalities.is_empty(), egui::Button::new("Re-run"))
@@ -80,9 +85,11 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         }
         if ui.add_enabled(changed, egui::Button::new("Revert")).clicked() {
             app.draft = app.persisted.params.clone();
+            app.draft_scorer = app.persisted.scorer.clone();
         }
         if ui.button("Defaults").clicked() {
             app.draft = pairwise_audit::Params::default();
+            app.draft_scorer = pairwise_audit::audit::DEFAULT_SCORER.to_string();
         }
     });
     if app.draft.modalities.is_empty() {
@@ -119,12 +126,30 @@ fn optional_value(ui: &mut egui::Ui, value: &mut Option<f64>, default: f64, what
             *value = if auto { None } else { Some(default) };
         }
         if let Some(v) = value {
+            let l = ui.label(what);
             ui.add(
                 egui::DragValue::new(v)
                     .speed(0.001)
                     .range(-1.0..=1.0)
                     .max_decimals(4),
-            );
+            )
+            .labelled_by(l.id);
         }
     });
+}
+
+/// The suspicion scorer that ranks the grid, from the engine's registry.
+fn scorer_picker(ui: &mut egui::Ui, value: &mut String) {
+    let scorers = pairwise_audit::audit::registry();
+    egui::ComboBox::from_label("suspicion scorer")
+        .selected_text(value.as_str())
+        .show_ui(ui, |ui| {
+            for s in &scorers {
+                ui.selectable_value(value, s.name().to_string(), s.name())
+                    .on_hover_text(s.description());
+            }
+        });
+    if let Some(s) = scorers.iter().find(|s| s.name() == value.as_str()) {
+        ui.weak(s.description());
+    }
 }

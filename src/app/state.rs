@@ -50,6 +50,8 @@ impl Tab {
 #[serde(default)]
 pub struct Persisted {
     pub params: Params,
+    /// The suspicion scorer ranking the grid (`audit::scorer_names`).
+    pub scorer: String,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
     pub tab: Tab,
@@ -64,6 +66,7 @@ impl Default for Persisted {
     fn default() -> Persisted {
         Persisted {
             params: Params::default(),
+            scorer: pairwise_audit::audit::DEFAULT_SCORER.to_string(),
             recent: Vec::new(),
             tab: Tab::Detail,
             show_side_panel: true,
@@ -97,10 +100,12 @@ impl Persisted {
             .expect("the persisted state always serialises")
     }
 
-    /// Move `path` to the front of the recent list.
+    /// Move `path` to the front of the recent list, as an absolute path so that it still
+    /// opens when the app starts from another directory.
     pub fn remember(&mut self, path: &Path) {
-        self.recent.retain(|p| p != path);
-        self.recent.insert(0, path.to_path_buf());
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|p| *p != path);
+        self.recent.insert(0, path);
         self.recent.truncate(MAX_RECENT);
     }
 }
@@ -133,6 +138,17 @@ mod tests {
         let (p, warning) = Persisted::decode(Some("(tab: NoSuchTab"));
         assert_eq!(p, Persisted::default());
         assert!(warning.unwrap().contains("could not be read"));
+    }
+
+    #[test]
+    fn recent_paths_are_stored_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = std::env::current_dir().unwrap();
+        let mut p = Persisted::default();
+        p.remember(&dir.path().join("."));
+        assert_eq!(p.recent, vec![std::fs::canonicalize(dir.path()).unwrap()]);
+        assert!(p.recent[0].is_absolute());
+        assert_eq!(std::env::current_dir().unwrap(), here);
     }
 
     #[test]

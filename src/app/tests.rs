@@ -502,3 +502,44 @@ fn ctrl_shortcuts_work_while_typing_but_arrows_stay_in_the_text_field() {
     h.run_steps(2);
     assert_eq!(h.state().actions, vec![Action::PickDatasetFolder]);
 }
+
+#[test]
+fn the_scorer_is_chosen_in_settings() {
+    let (mut h, r) = opened();
+    assert_eq!(r.audit.scores.scorer, pairwise_audit::audit::DEFAULT_SCORER);
+    let other = pairwise_audit::audit::scorer_names()
+        .into_iter()
+        .find(|&n| n != pairwise_audit::audit::DEFAULT_SCORER)
+        .expect("more than one scorer");
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("suspicion scorer").click();
+    h.run();
+    h.get_by_label(other).click();
+    h.run_steps(2);
+    h.get_by_label("Edited; not run yet.");
+    h.get_by_label("Re-run").click();
+    h.run_steps(1);
+    wait_for_run(&mut h);
+    let r2 = h.state().results.clone().unwrap();
+    assert_eq!(r2.audit.scores.scorer, other);
+    assert_eq!(h.state().persisted.scorer, other);
+}
+
+#[test]
+fn every_tab_draws_with_named_widgets() {
+    // `Harness::run` fails on widgets without an accessible name, so visiting each tab with it
+    // checks that every control can be found by label (and by a screen reader).
+    let (mut h, _) = opened();
+    for tab in Tab::ALL {
+        h.get_by_label(tab.label()).click();
+        h.run();
+        assert_eq!(h.state().persisted.tab, tab);
+    }
+    // The hand-set floor shows its value field.
+    h.get_by_label("Settings").click();
+    h.run();
+    h.get_all_by_label("auto").next().unwrap().click();
+    h.run();
+    assert!(h.state().draft.floor.is_some());
+}

@@ -6,29 +6,34 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
-use pairwise_audit::audit::{Audit, HeadToHead};
+use pairwise_audit::audit::{Audit, scorer_by_name, scorer_names};
 use pairwise_audit::dataset::LoadError;
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
 use super::review::{self, Results};
 
-/// What a run starts from.
+/// Where a run's catalogue comes from.
 #[derive(Clone)]
-pub enum Request {
-    /// Read a catalogue from disk, then classify it.
-    Open { path: PathBuf, params: Params },
-    /// Classify an already loaded catalogue again with other parameters.
-    Rerun {
-        dataset: Arc<Dataset>,
-        params: Params,
-    },
+pub enum Source {
+    /// Read it from disk.
+    Path(PathBuf),
+    /// Already loaded: classify it again with other settings.
+    Loaded(Arc<Dataset>),
+}
+
+/// One run: the catalogue, the classifier's parameters and the suspicion scorer's name.
+#[derive(Clone)]
+pub struct Request {
+    pub source: Source,
+    pub params: Params,
+    pub scorer: String,
 }
 
 impl Request {
     pub fn path(&self) -> PathBuf {
-        match self {
-            Request::Open { path, .. } => path.clone(),
-            Request::Rerun { dataset, .. } => dataset.root.clone(),
+        match &self.source {
+            Source::Path(path) => path.clone(),
+            Source::Loaded(dataset) => dataset.root.clone(),
         }
     }
 }
@@ -51,22 +56,29 @@ pub struct Run {
     pub audit: Audit,
 }
 
-/// The real engine: `Dataset::load_with`, `classify`, then the audit with the default scorer.
+/// The real engine: `Dataset::load_with`, `classify`, then the audit with the chosen scorer.
 pub fn engine_pipeline() -> Pipeline {
     Arc::new(|request: &Request, monitor: &Monitor| {
-        let (dataset, params) = match request {
-            Request::Open { path, params } => {
+        let scorer = scorer_by_name(&request.scorer).ok_or_else(|| {
+            JobError::Failed(format!(
+                "there is no suspicion scorer called {:?}; the scorers are {}",
+                request.scorer,
+                scorer_names().join(", ")
+            ))
+        })?;
+        let dataset = match &request.source {
+            Source::Path(path) => {
                 let ds = Dataset::load_with(path, monitor).map_err(|e| match e {
                     LoadError::Invalid(e) => JobError::Failed(e.to_string()),
                     LoadError::Cancelled(_) => JobError::Cancelled,
                 })?;
-                (Arc::new(ds), params)
+                Arc::new(ds)
             }
-            Request::Rerun { dataset, params } => (dataset.clone(), params),
+            Source::Loaded(dataset) => dataset.clone(),
         };
-        let classification =
-            pairwise_audit::classify(&dataset, params, monitor).map_err(|_| JobError::Cancelled)?;
-        let audit = Audit::run(&dataset, &classification, &HeadToHead, monitor)
+        let classification = pairwise_audit::classify(&dataset, &request.params, monitor)
+            .map_err(|_| JobError::Cancelled)?;
+        let audit = Audit::run(&dataset, &classification, scorer.as_ref(), monitor)
             .map_err(|_| JobError::Cancelled)?;
         Ok(Run {
             dataset,

@@ -8,6 +8,9 @@ use pairwise_audit::metrics::MetricsReport;
 use pairwise_audit::output::{FILES, ScorerInfo, Timing};
 use pairwise_audit::{Classification, Dataset};
 
+/// How many of the most suspicious items the summary lists.
+const TOP: usize = 5;
+
 pub struct Run<'a> {
     pub dataset: &'a Path,
     pub out: &'a Path,
@@ -101,18 +104,34 @@ pub fn render(r: &Run<'_>) -> String {
         };
         let _ = writeln!(s, "  {:<34} {:>7}", kind.describe(), n);
     }
-    if let Some(&top) = r.audit.flagged_ranking().first()
-        && let Some(score) = &r.audit.scores.items[top]
-    {
-        let annotation = r.audit.annotations[top].map_or("", |c| r.ds.class_name(c));
+    let ranking = r.audit.flagged_ranking();
+    let scored: Vec<usize> = ranking
+        .iter()
+        .copied()
+        .filter(|&i| r.audit.scores.items[i].is_some())
+        .take(TOP)
+        .collect();
+    if !scored.is_empty() {
         let _ = writeln!(
             s,
-            "  most suspicious: {} (annotated {}, challenger {}, {:+.4})",
-            r.ds.items[top].id,
-            annotation,
-            r.ds.class_name(score.challenger),
-            score.score
+            "\nMost suspicious flagged items (all {} in flagged.csv):",
+            ranking.len()
         );
+        for i in scored {
+            let Some(score) = &r.audit.scores.items[i] else {
+                continue;
+            };
+            let annotation = r.audit.annotations[i].map_or("", |c| r.ds.class_name(c));
+            let _ = writeln!(
+                s,
+                "  {:>+9.4}  {}  annotated {}, challenger {}  {}",
+                score.score,
+                r.ds.items[i].id,
+                annotation,
+                r.ds.class_name(score.challenger),
+                short(&r.ds.items[i].description, 40)
+            );
+        }
     }
 
     let _ = writeln!(s, "\nPermutations (one per round):");
@@ -136,6 +155,17 @@ pub fn render(r: &Run<'_>) -> String {
     }
     let _ = writeln!(s, "\nWrote {} in {}", FILES.join(", "), r.out.display());
     s
+}
+
+/// The first `max` characters of `text` on one line, with an ellipsis if cut.
+fn short(text: &str, max: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
 }
 
 fn compact_json(perms: &[Vec<usize>]) -> String {

@@ -487,21 +487,34 @@ pub(crate) fn class_sums(
     num_classes: usize,
 ) -> (Array2<f64>, Vec<usize>) {
     let d = x.ncols();
-    let mut sums = Array2::<f64>::zeros((num_classes, d));
-    let mut counts = vec![0usize; num_classes];
-    for (i, row) in x.raw.axis_iter(Axis(0)).enumerate() {
-        let Some(y) = labels[i] else { continue };
-        if keep.is_some_and(|k| !k[i]) {
-            continue;
-        }
-        counts[y] += 1;
-        let inv = x.inv_norm[i] as f64;
-        let mut s = sums.row_mut(y);
-        for (a, &v) in s.iter_mut().zip(row.iter()) {
-            *a += v as f64 * inv;
-        }
-    }
-    (sums, counts)
+    let empty = || {
+        (
+            Array2::<f64>::zeros((num_classes, d)),
+            vec![0usize; num_classes],
+        )
+    };
+    // Chunks of rows summed in parallel, then merged (sums are additive).
+    (0..x.nrows())
+        .into_par_iter()
+        .with_min_len(2048)
+        .fold(empty, |(mut sums, mut counts), i| {
+            let Some(y) = labels[i] else {
+                return (sums, counts);
+            };
+            if keep.is_some_and(|k| !k[i]) {
+                return (sums, counts);
+            }
+            counts[y] += 1;
+            let inv = x.inv_norm[i] as f64;
+            let mut s = sums.row_mut(y);
+            for (a, &v) in s.iter_mut().zip(x.raw.row(i).iter()) {
+                *a += v as f64 * inv;
+            }
+            (sums, counts)
+        })
+        .reduce(empty, |(s1, c1), (s2, c2)| {
+            (s1 + s2, c1.iter().zip(&c2).map(|(a, b)| a + b).collect())
+        })
 }
 
 #[cfg(test)]

@@ -28,20 +28,28 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
     // The metric is fitted once per modality; a trimmed second pass only recomputes the means
     // (the errors move a mean far more than a covariance pooled over all classes, and the
     // second pass then costs `n·C·d` instead of a new `m·d²`).
+    // Modalities in parallel too: their sequential steps (factorisation, eigenvectors) overlap.
     let metrics: Vec<Metric> = inputs
         .views
-        .iter()
+        .par_iter()
         .map(|(_, x)| Metric::fit(x.rows(), labels, inputs.num_classes, params))
+        .collect();
+    // `xᵀW⁻¹x` does not depend on the means: once per modality for both passes.
+    let quads: Vec<Vec<f64>> = inputs
+        .views
+        .par_iter()
+        .zip(metrics.par_iter())
+        .map(|((_, x), metric)| metric.q_form.apply_rows(x.rows()))
         .collect();
     let pass = |keep: Option<&[bool]>| {
         let margins = inputs
             .views
-            .iter()
-            .zip(&metrics)
-            .map(|((m, x), metric)| {
+            .par_iter()
+            .zip(metrics.par_iter().zip(quads.par_iter()))
+            .map(|((m, x), (metric, q))| {
                 (
                     *m,
-                    metric.margins(x.rows(), labels, keep, inputs.num_classes),
+                    metric.margins(x.rows(), q, labels, keep, inputs.num_classes),
                 )
             })
             .collect();
@@ -63,7 +71,9 @@ pub fn margins(
     num_classes: usize,
     params: &ScorerParams,
 ) -> Array2<f64> {
-    Metric::fit(x, labels, num_classes, params).margins(x, labels, keep, num_classes)
+    let metric = Metric::fit(x, labels, num_classes, params);
+    let q = metric.q_form.apply_rows(x);
+    metric.margins(x, &q, labels, keep, num_classes)
 }
 
 fn class_means(
@@ -105,30 +115,25 @@ impl Metric {
         Metric { l, q_form }
     }
 
+    /// `q[i]` = `xᵢᵀW⁻¹xᵢ` (unit rows), from `QuadraticForm::apply_rows`.
     fn margins(
         &self,
         x: Rows,
+        q: &[f64],
         labels: &[Option<ClassId>],
         keep: Option<&[bool]>,
         num_classes: usize,
     ) -> Array2<f64> {
         let n = x.nrows();
         let (means, counts) = class_means(x, labels, keep, num_classes);
-        let q_form = &self.q_form;
         // a_c = W⁻¹ μ_c and μ_cᵀ W⁻¹ μ_c: the exact linear part of every distance.
         let a = cholesky_solve(&self.l, &means.t().to_owned());
         let mu_a: Vec<f64> = (0..num_classes)
             .map(|c| means.row(c).dot(&a.column(c)))
             .collect();
-        // One f32 gemm per chunk for both the linear part and the low-rank projections:
-        // `[a | V]`, d × (C + rank). f32 keeps the products within ~1e-6 relative, far below
-        // the margins' spread (checked on the sample: identical rankings metrics to f64).
-        let rank = q_form.vectors.ncols();
-        let mut both = Array2::<f32>::zeros((x.ncols(), num_classes + rank));
-        both.slice_mut(s![.., ..num_classes])
-            .assign(&a.mapv(|v| v as f32));
-        both.slice_mut(s![.., num_classes..])
-            .assign(&q_form.vectors);
+        // f32 gemm: the products stay within ~1e-6 relative, far below the margins' spread
+        // (checked on the sample: the same ranking metrics as f64).
+        let a32 = a.mapv(|v| v as f32);
         let mut out = Array2::<f64>::zeros((n, num_classes));
         const CHUNK: usize = 1024;
         out.axis_chunks_iter_mut(Axis(0), CHUNK)
@@ -138,20 +143,15 @@ impl Metric {
                 let s0 = ci * CHUNK;
                 let xs = x.raw.slice(s![s0..s0 + block.nrows(), ..]);
                 // Products of the raw rows, scaled to unit rows afterwards (it is linear).
-                let mut prod = xs.dot(&both);
-                for (r, mut p) in prod.rows_mut().into_iter().enumerate() {
+                let mut xa = xs.dot(&a32);
+                for (r, mut p) in xa.rows_mut().into_iter().enumerate() {
                     let inv = x.inv_norm[s0 + r];
                     p.mapv_inplace(|v| v * inv);
                 }
-                let xa = prod.slice(s![.., ..num_classes]);
-                let sq: Vec<f64> = (s0..s0 + block.nrows())
-                    .map(|i| x.unit_sq_norm(i))
-                    .collect();
-                let q = q_form.apply(&sq, prod.slice(s![.., num_classes..]));
                 for (r, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
                     let i = s0 + r;
                     let Some(y) = labels[i] else { continue };
-                    let dist = |c: usize| q[r] - 2.0 * xa[[r, c]] as f64 + mu_a[c];
+                    let dist = |c: usize| q[i] - 2.0 * xa[[r, c]] as f64 + mu_a[c];
                     let in_own = keep.is_none_or(|k| k[i]);
                     let f = if in_own && counts[y] > 1 {
                         counts[y] as f64 / (counts[y] - 1) as f64
@@ -160,7 +160,14 @@ impl Metric {
                     };
                     let own = f * f * dist(y);
                     for c in 0..num_classes {
-                        row[c] = if c == y { 0.0 } else { own - dist(c) };
+                        row[c] = if c == y {
+                            0.0
+                        } else if counts[c] == 0 {
+                            // No annotated member: its "mean" would sit at the origin.
+                            f64::NEG_INFINITY
+                        } else {
+                            own - dist(c)
+                        };
                     }
                 }
             });
@@ -205,8 +212,27 @@ impl QuadraticForm {
         }
     }
 
-    /// From each unit row's squared norm and its projections on `vectors` (computed by the
-    /// caller together with other products).
+    /// `xᵢᵀW⁻¹xᵢ` for every unit row, in parallel chunks.
+    fn apply_rows(&self, x: Rows) -> Vec<f64> {
+        const CHUNK: usize = 1024;
+        let starts: Vec<usize> = (0..x.nrows()).step_by(CHUNK).collect();
+        let parts: Vec<Vec<f64>> = starts
+            .par_iter()
+            .map(|&s0| {
+                let s1 = (s0 + CHUNK).min(x.nrows());
+                let mut proj = x.raw.slice(s![s0..s1, ..]).dot(&self.vectors);
+                for (r, mut p) in proj.rows_mut().into_iter().enumerate() {
+                    let inv = x.inv_norm[s0 + r];
+                    p.mapv_inplace(|v| v * inv);
+                }
+                let sq: Vec<f64> = (s0..s1).map(|i| x.unit_sq_norm(i)).collect();
+                self.apply(&sq, proj.view())
+            })
+            .collect();
+        parts.concat()
+    }
+
+    /// From each unit row's squared norm and its projections on `vectors`.
     fn apply(&self, sq_norms: &[f64], proj: ArrayView2<f32>) -> Vec<f64> {
         sq_norms
             .iter()
