@@ -118,7 +118,9 @@ pub fn classify(
 }
 
 /// Baseline → thresholds and moments → pair selection → tournament for one embedding matrix.
-/// `permutations` must pass `validate_permutations` for `classes.nrows()` classes.
+/// `permutations` must pass `validate_permutations` for `classes.nrows()` classes. `x` is
+/// expected row-major, as the loader and `synth` produce it; any other layout gives the same
+/// results but copies a row each time one is read.
 pub fn classify_modality(
     modality: Modality,
     x: ArrayView2<f32>,

@@ -189,15 +189,40 @@ fn sim(inputs: &Inputs, labels: &[Option<ClassId>]) -> Array2<f64> {
     pairwise_audit::evaluate::class_similarity(inputs, labels)
 }
 
+/// A class that nobody annotated has no prototype: it must never be named as a challenger
+/// (a mean at the origin would otherwise attract every item in the whitened metric).
 #[test]
-#[ignore]
-fn print_quality() {
-    let (inputs, clean) = catalogue(0);
-    let f = inject_flips(&clean, C, 0.1, FlipMode::Uniform, None, 0).unwrap();
-    for kind in ScorerKind::ALL {
-        println!(
-            "{kind}: {:?}",
-            quality(kind, &inputs, &f.labels, &f.flipped)
+fn a_class_without_annotations_is_never_a_challenger() {
+    let (inputs, clean) = catalogue(11);
+    // Nobody is annotated with class 4; its items keep no annotation.
+    let labels: Vec<Option<ClassId>> = clean.iter().map(|l| l.filter(|&c| c != 4)).collect();
+    for kind in [
+        ScorerKind::Prototype,
+        ScorerKind::PairwisePrototype,
+        ScorerKind::Whitened,
+        ScorerKind::Combined,
+    ] {
+        let s = scorers::score(kind, &inputs, &labels, &ScorerParams::default()).unwrap();
+        assert!(
+            s.challenger.iter().all(|c| *c != Some(4)),
+            "{kind} names the empty class"
+        );
+        assert!(
+            s.score.iter().all(|v| v.is_finite()),
+            "{kind} has a non-finite score"
+        );
+        // The clean items flagged stay about as many as when class 4 is annotated too.
+        let full = scorers::score(kind, &inputs, &clean, &ScorerParams::default()).unwrap();
+        let count = |s: &scorers::Suspicion| {
+            (0..N)
+                .filter(|&i| labels[i].is_some() && s.flagged(i))
+                .count()
+        };
+        assert!(
+            count(&s) <= count(&full) + N / 100,
+            "{kind}: {} vs {}",
+            count(&s),
+            count(&full)
         );
     }
 }

@@ -98,6 +98,11 @@ pub fn margins(x: Rows, labels: &[Option<ClassId>], num_classes: usize, k: usize
         let xi = x.raw.row(i);
         let inv = x.inv_norm[i] as f64;
         for c in (0..num_classes).filter(|&c| c != y) {
+            if counts[c] == 0 {
+                // No annotated member: no prototype, not a challenger.
+                row[c] = f64::NEG_INFINITY;
+                continue;
+            }
             let p = PairKey::new(c, y);
             let pi = p.index(num_classes);
             let dd = &dims[pi];

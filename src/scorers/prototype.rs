@@ -81,7 +81,14 @@ pub fn margins(
             cos(y)
         };
         for c in 0..num_classes {
-            row[c] = if c == y { 0.0 } else { cos(c) - own };
+            row[c] = if c == y {
+                0.0
+            } else if counts[c] == 0 {
+                // No annotated member: no prototype, not a challenger.
+                f64::NEG_INFINITY
+            } else {
+                cos(c) - own
+            };
         }
     });
     out

@@ -160,7 +160,14 @@ impl Metric {
                     };
                     let own = f * f * dist(y);
                     for c in 0..num_classes {
-                        row[c] = if c == y { 0.0 } else { own - dist(c) };
+                        row[c] = if c == y {
+                            0.0
+                        } else if counts[c] == 0 {
+                            // No annotated member: its "mean" would sit at the origin.
+                            f64::NEG_INFINITY
+                        } else {
+                            own - dist(c)
+                        };
                     }
                 }
             });
