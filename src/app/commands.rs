@@ -220,7 +220,8 @@ impl Command {
                 let keys = c
                     .shortcuts()
                     .iter()
-                    .map(|s| ctx.format_shortcut(s))
+                    // egui spells this key out; people know it as the character.
+                    .map(|s| ctx.format_shortcut(s).replace("Questionmark", "?"))
                     .collect::<Vec<_>>()
                     .join(" / ");
                 (keys, c.label(), c.tooltip())

@@ -342,7 +342,7 @@ pub fn table(
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(100.0).at_least(40.0).clip(true))
         .column(Column::initial(80.0).at_least(40.0).clip(true))
-        .column(Column::initial(55.0).at_least(40.0).clip(true));
+        .column(Column::initial(95.0).at_least(40.0).clip(true));
     let columns = [
         SortColumn::Id,
         SortColumn::Description,

@@ -295,6 +295,12 @@ impl AuditApp {
             });
             return;
         };
+        if let Some(notice) = &results.notice {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(egui::RichText::new("About this data:").strong());
+                ui.label(egui::RichText::new(notice).color(ui.visuals().warn_fg_color));
+            });
+        }
         filters::search_bar(ui, self, &results, cmds);
         self.log_banner(ui, cmds);
         review_bar::strip(ui, self, &results, cmds);

@@ -188,6 +188,7 @@ pub fn overlays(ctx: &egui::Context, app: &mut AuditApp, cmds: &mut Vec<Command>
     if app.cheat_sheet {
         let mut open = true;
         egui::Window::new("Keyboard shortcuts")
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
             .open(&mut open)
             .collapsible(false)
             .resizable(false)

@@ -29,6 +29,7 @@ fn dataset_copy() -> tempfile::TempDir {
         "image_embeddings.npy",
         "text_embeddings.npy",
         "class_embeddings.npy",
+        "NOTICE.txt",
     ] {
         std::fs::copy(sample.join(f), dir.path().join(f)).unwrap();
     }
@@ -314,6 +315,20 @@ fn decisions_and_the_undo_position_survive_reopening() {
     assert_eq!(status(&h, &r, o[2]), None, "the undone skip stays undone");
     // The grid shows the restored status (beside the "accepted" status filter).
     assert_eq!(h.query_all_by_label("accepted").count(), 2);
+}
+
+#[test]
+fn the_datasets_notice_is_shown_above_the_grid() {
+    let dir = dataset_copy();
+    let mut h = harness();
+    open(&mut h, dir.path());
+    h.get_by_label("About this data:");
+    let notice = h.state().results.as_ref().unwrap().notice.clone().unwrap();
+    assert!(
+        notice.contains("NOT computed from the pictures"),
+        "{notice}"
+    );
+    h.get_by_label(&notice);
 }
 
 #[test]
