@@ -448,3 +448,25 @@ fn an_unwritable_log_place_is_reported_and_another_can_be_chosen() {
     // The place is remembered for this dataset.
     assert_eq!(h.state().persisted.log_paths.len(), 1);
 }
+
+#[test]
+fn the_neighbours_behind_a_score_are_one_click_away() {
+    let dir = dataset_copy();
+    let mut h = harness();
+    let r = open(&mut h, dir.path());
+    let first = order(&h)[0];
+    let score = r.audit.scores.items[first].as_ref().unwrap();
+    let pairwise_audit::audit::Evidence::Annotated { neighbours, .. } = &score.evidence else {
+        panic!("the default scorer explains itself with neighbours on the sample");
+    };
+    let j = neighbours[0].1[0] as usize;
+    let label = format!(
+        "{} ({})",
+        r.dataset.items[j].id,
+        r.class_name(r.rows[j].annotation)
+    );
+    // The same item may be a neighbour in both views: either button goes there.
+    h.query_all_by_label(&label).next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(j));
+}
