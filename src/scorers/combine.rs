@@ -32,7 +32,7 @@ pub fn combined(
     params: &ScorerParams,
     monitor: &Monitor,
 ) -> Result<Suspicion, Cancelled> {
-    let mut members = vec![whitened::score(inputs, labels, params)];
+    let mut members = vec![whitened::score(inputs, labels, params, monitor)?];
     if inputs.len() <= params.combine_knn_max_items {
         members.push(knn::score(inputs, labels, params, monitor)?);
     }

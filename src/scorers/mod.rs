@@ -401,8 +401,8 @@ pub fn score(
     score_with(kind, inputs, labels, params, &Monitor::new())
 }
 
-/// `score`, reporting progress to and stopping on `monitor` (only the neighbour search runs
-/// long enough to need it).
+/// `score`, reporting progress to and stopping on `monitor` (the scorers that run long
+/// enough to need it: the neighbour search and the whitened metric).
 pub fn score_with(
     kind: ScorerKind,
     inputs: &Inputs,
@@ -415,7 +415,7 @@ pub fn score_with(
         ScorerKind::ZeroShot => zeroshot::score(inputs, labels),
         ScorerKind::Prototype => prototype::score(inputs, labels, params),
         ScorerKind::PairwisePrototype => pairwise_proto::score(inputs, labels, params),
-        ScorerKind::Whitened => whitened::score(inputs, labels, params),
+        ScorerKind::Whitened => whitened::score(inputs, labels, params, monitor)?,
         ScorerKind::Knn => knn::score(inputs, labels, params, monitor)?,
         ScorerKind::Combined => combine::combined(inputs, labels, params, monitor)?,
     })
@@ -561,5 +561,31 @@ mod tests {
             Err(ScoreError::LabelCount(1, 2))
         );
         assert!(validate(&inputs, &[Some(0), None]).is_ok());
+    }
+
+    #[test]
+    fn the_whitened_and_combined_scorers_stop_on_a_cancelled_monitor() {
+        let inputs = Inputs {
+            views: vec![(
+                Modality::Text,
+                View::owned(array![[1.0f32, 0.1], [0.9, 0.2], [0.1, 1.0], [0.2, 0.9]]),
+            )],
+            class_embeddings: array![[1.0f32, 0.0], [0.0, 1.0]],
+            num_classes: 2,
+        };
+        let labels = [Some(0), Some(0), Some(1), Some(1)];
+        let params = ScorerParams::default();
+        let monitor = Monitor::new();
+        for kind in [ScorerKind::Whitened, ScorerKind::Combined] {
+            assert!(score_with(kind, &inputs, &labels, &params, &monitor).is_ok());
+        }
+        monitor.cancel();
+        for kind in [ScorerKind::Whitened, ScorerKind::Combined] {
+            assert_eq!(
+                score_with(kind, &inputs, &labels, &params, &monitor).err(),
+                Some(ScoreError::Cancelled(Cancelled)),
+                "{kind:?}"
+            );
+        }
     }
 }

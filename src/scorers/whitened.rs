@@ -22,9 +22,17 @@ use rayon::prelude::*;
 use super::linalg::{cholesky, cholesky_solve, gram, top_eigen};
 use super::prototype::keep_mask;
 use super::{Inputs, Rows, ScorerKind, ScorerParams, Suspicion, class_sums, from_class_margins};
-use crate::ClassId;
+use crate::{Cancelled, ClassId, Monitor};
 
-pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams) -> Suspicion {
+/// Stops on `monitor` between its stages (fit, quadratic form, each pass), so that Cancel
+/// waits for one stage at most.
+pub fn score(
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    monitor: &Monitor,
+) -> Result<Suspicion, Cancelled> {
+    monitor.check()?;
     // The metric is fitted once per modality; a trimmed second pass only recomputes the means
     // (the errors move a mean far more than a covariance pooled over all classes, and the
     // second pass then costs `n·C·d` instead of a new `m·d²`).
@@ -34,6 +42,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
         .par_iter()
         .map(|(_, x)| Metric::fit(x.rows(), labels, inputs.num_classes, params))
         .collect();
+    monitor.check()?;
     // `xᵀW⁻¹x` does not depend on the means: once per modality for both passes.
     let quads: Vec<Vec<f64>> = inputs
         .views
@@ -41,6 +50,7 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
         .zip(metrics.par_iter())
         .map(|((_, x), metric)| metric.q_form.apply_rows(x.rows()))
         .collect();
+    monitor.check()?;
     let pass = |keep: Option<&[bool]>| {
         let margins = inputs
             .views
@@ -57,10 +67,11 @@ pub fn score(inputs: &Inputs, labels: &[Option<ClassId>], params: &ScorerParams)
     };
     let first = pass(None);
     if params.trim <= 0.0 {
-        return first;
+        return Ok(first);
     }
+    monitor.check()?;
     let keep = keep_mask(&first.score, labels, params.trim);
-    pass(Some(&keep))
+    Ok(pass(Some(&keep)))
 }
 
 /// `n × C` whitened margins (see the module docs); 0 for unannotated items and own columns.
