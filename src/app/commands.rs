@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use pairwise_audit::{Modality, PairKey};
 
+use super::decisions::Verdict;
 use super::grid::{CellFilter, SortColumn};
 use super::state::Tab;
 
@@ -35,6 +36,36 @@ pub enum Command {
     /// Open the dimension inspector on a pair of one modality.
     InspectPair(Modality, PairKey),
     ShowTab(Tab),
+    /// Record a verdict on the marked items, or else on the selected one.
+    Decide(Verdict),
+    /// The class picker, for the marked or selected items.
+    OpenClassPicker,
+    /// The class picker, for every item the grid shows.
+    OpenBulkClassPicker,
+    ClosePicker,
+    Undo,
+    Redo,
+    ToggleAutoAdvance,
+    ToggleCheatSheet,
+    /// Apply a verdict to every item the grid shows, after a confirmation naming the count.
+    BulkOnShown(Verdict),
+    ConfirmBulk,
+    CancelBulk,
+    /// Ctrl-click: add an item to the marked set, or take it out.
+    ToggleMark(usize),
+    /// Shift-click: mark every item from the selection to this one in the grid's order.
+    MarkRange(usize),
+    /// Ask the platform where to export (corrections, or a corrected items.csv).
+    ExportDialog {
+        all_items: bool,
+    },
+    ExportTo {
+        path: PathBuf,
+        all_items: bool,
+    },
+    /// Ask the platform where to keep the decision log (a read-only dataset folder).
+    PickLogPath,
+    UseLogPath(PathBuf),
 }
 
 /// Keyboard movement through the grid.
@@ -70,6 +101,56 @@ impl Command {
             Command::ClearCellFilter => "Remove cell filter",
             Command::InspectPair(..) => "Inspect pair",
             Command::ShowTab(_) => "Show tab",
+            Command::Decide(Verdict::Accept) => "Accept",
+            Command::Decide(Verdict::RelabelImage) => "Relabel to image label",
+            Command::Decide(Verdict::RelabelText) => "Relabel to text label",
+            Command::Decide(Verdict::RelabelTo(_)) => "Relabel to class",
+            Command::Decide(Verdict::Skip) => "Skip",
+            Command::Decide(Verdict::Clear) => "Clear decision",
+            Command::OpenClassPicker => "Relabel to class…",
+            Command::OpenBulkClassPicker => "Relabel all shown to class…",
+            Command::ClosePicker => "Close",
+            Command::Undo => "Undo",
+            Command::Redo => "Redo",
+            Command::ToggleAutoAdvance => "Auto-advance",
+            Command::ToggleCheatSheet => "Keyboard shortcuts",
+            Command::BulkOnShown(_) => "Apply to all shown",
+            Command::ConfirmBulk => "Apply",
+            Command::CancelBulk => "Cancel",
+            Command::ToggleMark(_) => "Mark item",
+            Command::MarkRange(_) => "Mark range",
+            Command::ExportDialog { all_items: false } => "Export corrections…",
+            Command::ExportDialog { all_items: true } => "Export corrected items.csv…",
+            Command::ExportTo { .. } => "Export",
+            Command::PickLogPath => "Choose where to keep the decision log…",
+            Command::UseLogPath(_) => "Use decision log",
+        }
+    }
+
+    /// What the command does, for tooltips and the cheat sheet.
+    pub fn tooltip(&self) -> &'static str {
+        match self {
+            Command::Decide(Verdict::Accept) => {
+                "The annotation is correct (marked items, or the selected one)"
+            }
+            Command::Decide(Verdict::RelabelImage) => {
+                "Replace the annotation with the image modality's pairwise label"
+            }
+            Command::Decide(Verdict::RelabelText) => {
+                "Replace the annotation with the text modality's pairwise label"
+            }
+            Command::Decide(Verdict::Skip) => "Unsure: mark as looked at and move on",
+            Command::Decide(Verdict::Clear) => "Forget the decision on the item",
+            Command::OpenClassPicker => "Pick any class, typing to search",
+            Command::Undo => "Take back the last decision (a bulk action is one step)",
+            Command::Redo => "Re-apply the decision taken back last",
+            Command::ToggleAutoAdvance => "After a decision, select the next item in the grid",
+            Command::ToggleCheatSheet => "Show or hide this list",
+            Command::Navigate(_) => "Move the selection in the grid's current order",
+            Command::OpenDialog => "Open a dataset folder",
+            Command::Rerun => "Classify again with the settings panel's parameters",
+            Command::Quit => "Close the window (every decision is already saved)",
+            _ => "",
         }
     }
 
@@ -82,29 +163,70 @@ impl Command {
             Command::OpenDialog => vec![KeyboardShortcut::new(Modifiers::COMMAND, Key::O)],
             Command::Quit => vec![KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)],
             Command::Rerun => vec![KeyboardShortcut::new(Modifiers::COMMAND, Key::R)],
-            Command::Navigate(Nav::Next) => vec![k(Key::ArrowDown)],
-            Command::Navigate(Nav::Previous) => vec![k(Key::ArrowUp)],
+            Command::Navigate(Nav::Next) => vec![k(Key::ArrowDown), k(Key::J)],
+            Command::Navigate(Nav::Previous) => vec![k(Key::ArrowUp), k(Key::K)],
             Command::Navigate(Nav::PageDown) => vec![k(Key::PageDown)],
             Command::Navigate(Nav::PageUp) => vec![k(Key::PageUp)],
             Command::Navigate(Nav::First) => vec![k(Key::Home)],
             Command::Navigate(Nav::Last) => vec![k(Key::End)],
+            Command::Decide(Verdict::Accept) => vec![k(Key::A)],
+            Command::Decide(Verdict::RelabelImage) => vec![k(Key::I)],
+            Command::Decide(Verdict::RelabelText) => vec![k(Key::T)],
+            Command::Decide(Verdict::Skip) => vec![k(Key::S)],
+            Command::Decide(Verdict::Clear) => vec![k(Key::Delete)],
+            Command::OpenClassPicker => vec![k(Key::C)],
+            Command::Undo => vec![KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)],
+            Command::Redo => vec![
+                KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::Y),
+            ],
+            Command::ToggleCheatSheet => vec![k(Key::Questionmark)],
             _ => vec![],
         }
     }
 
-    /// Commands reachable by keyboard alone, checked each frame when no text field has focus.
-    pub fn keyboard_commands() -> [Command; 9] {
-        [
+    /// Commands reachable by keyboard alone, checked each frame in this order when no text
+    /// field has focus. Redo comes before Undo: egui matches Ctrl+Z even while Shift is held,
+    /// so the more specific Ctrl+Shift+Z must get the first look.
+    pub fn keyboard_commands() -> Vec<Command> {
+        vec![
             Command::OpenDialog,
             Command::Quit,
             Command::Rerun,
+            Command::Redo,
+            Command::Undo,
             Command::Navigate(Nav::Next),
             Command::Navigate(Nav::Previous),
             Command::Navigate(Nav::PageDown),
             Command::Navigate(Nav::PageUp),
             Command::Navigate(Nav::First),
             Command::Navigate(Nav::Last),
+            Command::Decide(Verdict::Accept),
+            Command::Decide(Verdict::RelabelImage),
+            Command::Decide(Verdict::RelabelText),
+            Command::OpenClassPicker,
+            Command::Decide(Verdict::Skip),
+            Command::Decide(Verdict::Clear),
+            Command::ToggleCheatSheet,
         ]
+    }
+
+    /// Every shortcut with its text, for the cheat sheet; read from the same table as the
+    /// keyboard handling, so the two cannot disagree.
+    pub fn cheat_sheet(ctx: &egui::Context) -> Vec<(String, &'static str, &'static str)> {
+        Command::keyboard_commands()
+            .into_iter()
+            .map(|c| {
+                let keys = c
+                    .shortcuts()
+                    .iter()
+                    // egui spells this key out; people know it as the character.
+                    .map(|s| ctx.format_shortcut(s).replace("Questionmark", "?"))
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                (keys, c.label(), c.tooltip())
+            })
+            .collect()
     }
 
     /// Menu text with the first shortcut, e.g. "Open dataset…  (Ctrl+O)".
@@ -117,5 +239,11 @@ impl Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     PickDatasetFolder,
+    /// A save dialog for an export; the shell answers with `Command::ExportTo`.
+    PickExportPath {
+        all_items: bool,
+    },
+    /// A save dialog for the decision log; the shell answers with `Command::UseLogPath`.
+    PickLogPath,
     Quit,
 }

@@ -54,6 +54,7 @@ fn item_view(
     if let (Some(evidence), Some(c)) = (r.evidence(i), row.challenger) {
         ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
     }
+    neighbours(ui, r, i, cmds);
     let path = r.dataset.image_path(i);
     if item.image.is_some() {
         let side = ui.available_width().min(240.0);
@@ -260,5 +261,34 @@ fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {
                     }
                 });
         }
+    }
+}
+
+/// The neighbour vote's evidence as the items themselves: id and annotation, click to go there.
+fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>) {
+    let Some(Some(score)) = r.audit.scores.items.get(i) else {
+        return;
+    };
+    let pairwise_audit::audit::Evidence::Annotated { neighbours, .. } = &score.evidence else {
+        return;
+    };
+    for (m, idx) in neighbours {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(format!("{m} neighbours:"));
+            for &j in idx.iter().take(8) {
+                let j = j as usize;
+                let Some(item) = r.dataset.items.get(j) else {
+                    continue;
+                };
+                let text = format!("{} ({})", item.id, r.class_name(r.rows[j].annotation));
+                if ui
+                    .small_button(text)
+                    .on_hover_text(&item.description)
+                    .clicked()
+                {
+                    cmds.push(Command::Select(Some(j)));
+                }
+            }
+        });
     }
 }

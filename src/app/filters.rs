@@ -5,6 +5,7 @@ use pairwise_audit::ClassId;
 
 use super::AuditApp;
 use super::commands::Command;
+use super::decisions::StatusFilter;
 use super::grid::flag_colour;
 use super::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
 
@@ -41,6 +42,26 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
         class_combo(ui, "Annotation", &r, &mut filter.annotation);
         class_combo(ui, "Predicted", &r, &mut filter.predicted)
             .on_hover_text("Items whose image or text pairwise label is this class");
+        ui.add_space(8.0);
+        ui.heading("Review");
+        if ui
+            .selectable_label(filter.status.is_none(), "any status")
+            .clicked()
+        {
+            filter.status = None;
+        }
+        for st in StatusFilter::ALL {
+            if ui
+                .selectable_label(filter.status == Some(st), st.label())
+                .clicked()
+            {
+                filter.status = if filter.status == Some(st) {
+                    None
+                } else {
+                    Some(st)
+                };
+            }
+        }
         ui.add_space(8.0);
         if ui
             .add_enabled(

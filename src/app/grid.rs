@@ -8,6 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use pairwise_audit::{ClassId, Modality};
 
 use super::commands::Command;
+use super::decisions::{Session, StatusFilter};
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
@@ -77,11 +78,17 @@ pub struct Filter {
     pub predicted: Option<ClassId>,
     pub search: String,
     pub cell: Option<CellFilter>,
+    pub status: Option<StatusFilter>,
 }
 
 impl Filter {
-    fn keeps(&self, r: &Results, i: usize, needle: &str) -> bool {
+    fn keeps(&self, r: &Results, status: &[u8], i: usize, needle: &str) -> bool {
         let row = &r.rows[i];
+        if let Some(f) = self.status
+            && !f.keeps(status.get(i).copied().unwrap_or(0))
+        {
+            return false;
+        }
         if self.flag.is_some_and(|f| row.flag != f) {
             return false;
         }
@@ -107,6 +114,7 @@ impl Filter {
 #[derive(Clone, Debug, PartialEq)]
 struct ViewKey {
     generation: u64,
+    review_generation: u64,
     sort: SortColumn,
     descending: bool,
     filter: Filter,
@@ -124,6 +132,10 @@ pub struct Grid {
     pub scroll_to: Option<usize>,
     /// Rows that fit on screen, for PageUp/PageDown.
     pub page_rows: usize,
+    /// Review status per item (`decisions::status_code`), kept in step with the decision log
+    /// by the app; the order depends on it when filtering or sorting by status.
+    review_status: Vec<u8>,
+    review_generation: u64,
 }
 
 impl Default for Grid {
@@ -137,6 +149,8 @@ impl Default for Grid {
             last_compute: Duration::ZERO,
             scroll_to: None,
             page_rows: 20,
+            review_status: Vec::new(),
+            review_generation: 0,
         }
     }
 }
@@ -152,17 +166,40 @@ impl Grid {
         }
     }
 
+    /// Take the review statuses of `session` (or none) if they changed.
+    pub fn sync_review(&mut self, session: Option<&Session>) {
+        match session {
+            Some(s) if s.generation != self.review_generation => {
+                self.review_status.clear();
+                self.review_status.extend_from_slice(&s.status);
+                self.review_generation = s.generation;
+            }
+            None if self.review_generation != 0 => {
+                self.review_status.clear();
+                self.review_generation = 0;
+            }
+            _ => {}
+        }
+    }
+
     /// The visible rows (indices into items.csv), recomputed only when an input changed.
     pub fn refresh(&mut self, r: &Results) -> &[u32] {
+        // Review changes only matter to views that filter or sort on them.
+        let uses_review = self.filter.status.is_some() || self.sort == SortColumn::Status;
         let key = ViewKey {
             generation: r.generation,
+            review_generation: if uses_review {
+                self.review_generation
+            } else {
+                0
+            },
             sort: self.sort,
             descending: self.descending,
             filter: self.filter.clone(),
         };
         if self.key.as_ref() != Some(&key) {
             let t = Instant::now();
-            self.order = compute_order(r, &key);
+            self.order = compute_order(r, &self.review_status, &key);
             self.last_compute = t.elapsed();
             self.key = Some(key);
         }
@@ -174,10 +211,10 @@ impl Grid {
     }
 }
 
-fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
+fn compute_order(r: &Results, status: &[u8], key: &ViewKey) -> Vec<u32> {
     let needle = key.filter.search.trim().to_lowercase();
     let mut order: Vec<u32> = (0..r.len())
-        .filter(|&i| key.filter.keeps(r, i, &needle))
+        .filter(|&i| key.filter.keeps(r, status, i, &needle))
         .map(|i| i as u32)
         .collect();
     // Each column becomes one integer key per row, so the sort compares integers only.
@@ -193,8 +230,7 @@ fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
     let rows = &r.rows;
     let key_of = |i: usize| -> u64 {
         match key.sort {
-            // Review status arrives with the review workflow; until then it is file order.
-            SortColumn::Status => 0,
+            SortColumn::Status => status.get(i).copied().unwrap_or(0) as u64,
             SortColumn::Id => r.id_rank[i] as u64,
             SortColumn::Description => r.description_rank[i] as u64,
             SortColumn::Annotation => class_key(rows[i].annotation),
@@ -214,9 +250,6 @@ fn compute_order(r: &Results, key: &ViewKey) -> Vec<u32> {
         .collect();
     // Ties keep file order in both directions, so the view never jitters.
     keyed.sort_unstable();
-    if key.sort == SortColumn::Status && key.descending {
-        keyed.reverse();
-    }
     order.clear();
     order.extend(keyed.into_iter().map(|(_, i)| i));
     order
@@ -258,15 +291,27 @@ pub fn flag_colour(flag: FlagKind, visuals: &egui::Visuals) -> Color32 {
 
 pub const ROW_HEIGHT: f32 = 36.0;
 
+/// What the grid highlights and shows per row beyond the run's results.
+pub struct Marks<'a> {
+    pub selected: Option<usize>,
+    pub marked: &'a std::collections::BTreeSet<usize>,
+    pub review: Option<&'a Session>,
+}
+
 /// Draw the table. Clicks become `Command`s; nothing here changes the selection directly.
 pub fn table(
     ui: &mut egui::Ui,
     grid: &mut Grid,
     r: &Results,
-    selected: Option<usize>,
+    marks: Marks<'_>,
     thumbs: &mut Thumbnails,
     cmds: &mut Vec<Command>,
 ) {
+    let Marks {
+        selected,
+        marked,
+        review,
+    } = marks;
     grid.refresh(r);
     let weak = ui.visuals().weak_text_color();
     let visuals = ui.visuals().clone();
@@ -297,7 +342,7 @@ pub fn table(
         .column(Column::initial(90.0).at_least(40.0).clip(true))
         .column(Column::initial(100.0).at_least(40.0).clip(true))
         .column(Column::initial(80.0).at_least(40.0).clip(true))
-        .column(Column::initial(55.0).at_least(40.0).clip(true));
+        .column(Column::initial(95.0).at_least(40.0).clip(true));
     let columns = [
         SortColumn::Id,
         SortColumn::Description,
@@ -335,7 +380,7 @@ pub fn table(
             let i = order[row.index()] as usize;
             let item = &items[i];
             let facts = &r.rows[i];
-            row.set_selected(selected == Some(i));
+            row.set_selected(selected == Some(i) || marked.contains(&i));
             if show_thumbs {
                 row.col(|ui| {
                     let path = r.dataset.image_path(i);
@@ -385,9 +430,23 @@ pub fn table(
                 };
                 cell(ui, t)
             });
-            row.col(|ui| cell(ui, RichText::new("—").color(weak)));
-            if row.response().clicked() {
-                cmds.push(Command::Select(Some(i)));
+            row.col(|ui| {
+                let text = match review.and_then(|s| s.describe(r, i)) {
+                    Some(t) => RichText::new(t),
+                    None => RichText::new("—").color(weak),
+                };
+                cell(ui, text)
+            });
+            let resp = row.response();
+            if resp.clicked() {
+                let m = resp.ctx.input(|inp| inp.modifiers);
+                cmds.push(if m.command {
+                    Command::ToggleMark(i)
+                } else if m.shift {
+                    Command::MarkRange(i)
+                } else {
+                    Command::Select(Some(i))
+                });
             }
         });
     });

@@ -33,6 +33,21 @@ pub fn bar(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
                 cmds.push(Command::Rerun);
             }
             ui.separator();
+            for all_items in [false, true] {
+                let cmd = Command::ExportDialog { all_items };
+                if ui
+                    .add_enabled(app.session.is_some(), egui::Button::new(cmd.label()))
+                    .on_hover_text(if all_items {
+                        "A full copy of items.csv with the corrected labels"
+                    } else {
+                        "One row per changed label: id, old_label, new_label, decision, source, timestamp"
+                    })
+                    .clicked()
+                {
+                    cmds.push(cmd);
+                }
+            }
+            ui.separator();
             let quit = egui::Button::new("Quit")
                 .shortcut_text(Command::Quit.shortcut_text(ui.ctx()).unwrap_or_default());
             if ui.add(quit).clicked() {

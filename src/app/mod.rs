@@ -7,6 +7,7 @@
 
 mod commands;
 mod confusion;
+mod decisions;
 mod detail;
 mod engine_glue;
 mod filters;
@@ -15,6 +16,8 @@ mod inspector;
 mod menu;
 mod metrics_panel;
 mod review;
+mod review_actions;
+mod review_bar;
 mod settings;
 mod shell;
 mod state;
@@ -26,10 +29,13 @@ mod worker;
 #[cfg(test)]
 mod bench;
 #[cfg(test)]
+mod review_tests;
+#[cfg(test)]
 mod tests;
 
 pub use shell::run;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +71,20 @@ pub struct AuditApp {
     pub frames: u64,
     /// Settings edited in the panel but not yet run.
     pub draft: pairwise_audit::Params,
+    /// The loaded dataset's decision log, once open.
+    pub session: Option<decisions::Session>,
+    opening: Option<decisions::Opening>,
+    /// Why the decision log could not be opened, until the user picks another place.
+    pub log_error: Option<String>,
+    /// Items marked with Ctrl/Shift-click; decisions apply to them when any are marked.
+    pub marked: BTreeSet<usize>,
+    pub picker: Option<review_bar::Picker>,
+    /// A bulk verdict waiting for confirmation, with the items it would apply to.
+    pub pending_bulk: Option<(decisions::Verdict, Vec<u32>)>,
+    pub cheat_sheet: bool,
+    exports: Vec<review_actions::ExportJob>,
+    /// The last export's or bulk action's outcome, one line.
+    pub last_export: Option<String>,
     pub draft_scorer: String,
 }
 
@@ -101,6 +121,15 @@ impl AuditApp {
             thumbs: thumbnails::Thumbnails::new(600, threads),
             actions: Vec::new(),
             frames: 0,
+            session: None,
+            opening: None,
+            log_error: None,
+            marked: BTreeSet::new(),
+            picker: None,
+            pending_bulk: None,
+            cheat_sheet: false,
+            exports: Vec::new(),
+            last_export: None,
         }
     }
 
@@ -121,6 +150,7 @@ impl AuditApp {
         }
         self.frames += 1;
         self.poll_job(&ctx);
+        self.poll_review();
         self.thumbs.begin_frame(&ctx);
         let mut cmds = Vec::new();
         self.collect_input(&ctx, &mut cmds);
@@ -141,6 +171,7 @@ impl AuditApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
+        review_bar::overlays(&ctx, self, &mut cmds);
         self.drop_hint(&ctx);
         for cmd in cmds {
             self.apply(&ctx, cmd);
@@ -169,7 +200,9 @@ impl AuditApp {
             cmds.push(Command::OpenDataset(dir));
         }
         // While typing in a text field plain keys are text; Ctrl/Cmd shortcuts still act.
-        let typing = ctx.egui_wants_keyboard_input();
+        // A modal (class picker, confirmation) owns the keyboard while it is open.
+        let typing =
+            ctx.egui_wants_keyboard_input() || self.picker.is_some() || self.pending_bulk.is_some();
         ctx.input_mut(|input| {
             for cmd in Command::keyboard_commands() {
                 let fired = cmd
@@ -262,15 +295,39 @@ impl AuditApp {
             });
             return;
         };
+        if let Some(notice) = &results.notice {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(egui::RichText::new("About this data:").strong());
+                ui.label(egui::RichText::new(notice).color(ui.visuals().warn_fg_color));
+            });
+        }
         filters::search_bar(ui, self, &results, cmds);
+        self.log_banner(ui, cmds);
+        review_bar::strip(ui, self, &results, cmds);
         grid::table(
             ui,
             &mut self.grid,
             &results,
-            self.selected,
+            grid::Marks {
+                selected: self.selected,
+                marked: &self.marked,
+                review: self.session.as_ref(),
+            },
             &mut self.thumbs,
             cmds,
         );
+    }
+
+    /// When the decision log could not be opened: say so where the reviewer looks, with the
+    /// way out.
+    fn log_banner(&self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        let Some(msg) = &self.log_error else { return };
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, msg);
+            if ui.button(Command::PickLogPath.label()).clicked() {
+                cmds.push(Command::PickLogPath);
+            }
+        });
     }
 
     pub fn can_rerun(&self) -> bool {
@@ -310,6 +367,9 @@ impl AuditApp {
                     self.selected = None;
                     self.grid.filter = grid::Filter::default();
                     self.inspector = inspector::InspectorState::default();
+                    self.marked.clear();
+                    self.pending_bulk = None;
+                    self.picker = None;
                 }
                 self.persisted.remember(&results.dataset.root);
                 if !same_dataset {
@@ -325,6 +385,9 @@ impl AuditApp {
                 self.error = None;
                 self.last_run = Some(format!("run finished in {:.1} s", elapsed.as_secs_f64()));
                 self.results = Some(Arc::new(*results));
+                if !same_dataset {
+                    self.open_log(ctx, None);
+                }
                 if self.selected.is_none() {
                     // Start where the review starts: the first item of the grid's order.
                     self.navigate(Nav::First);
@@ -358,6 +421,9 @@ impl AuditApp {
     }
 
     pub fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
+        if self.apply_review(ctx, &cmd) {
+            return;
+        }
         match cmd {
             Command::OpenDialog => self.actions.push(Action::PickDatasetFolder),
             Command::Quit => self.actions.push(Action::Quit),
@@ -400,8 +466,14 @@ impl AuditApp {
                 self.error = None;
                 self.notices.clear();
             }
-            Command::Select(i) => self.selected = i,
-            Command::Navigate(nav) => self.navigate(nav),
+            Command::Select(i) => {
+                self.marked.clear();
+                self.selected = i;
+            }
+            Command::Navigate(nav) => {
+                self.marked.clear();
+                self.navigate(nav);
+            }
             Command::SortBy(col) => self.grid.sort_by(col),
             Command::FilterCell(cell) => self.grid.filter.cell = Some(cell),
             Command::ClearCellFilter => self.grid.filter.cell = None,
@@ -414,6 +486,8 @@ impl AuditApp {
                 self.persisted.tab = tab;
                 self.persisted.show_side_panel = true;
             }
+            // Review commands were carried out by `apply_review` above.
+            _ => {}
         }
     }
 

@@ -111,6 +111,9 @@ pub struct Results {
     /// Lower-cased `id + " " + description`, for the search box.
     pub haystack: Vec<String>,
     pub has_images: bool,
+    /// The dataset's `NOTICE.txt`, if it has one: what a reviewer must know about the data
+    /// (read here, on the worker, so the UI never touches the disk for it).
+    pub notice: Option<String>,
     /// Items per primary flag kind, in `FLAG_KINDS` order.
     pub flag_counts: [usize; FLAG_KINDS.len()],
     pub elapsed: Duration,
@@ -182,6 +185,10 @@ pub fn build(
         .map(|it| format!("{} {}", it.id, it.description).to_lowercase())
         .collect();
     let has_images = dataset.items.iter().any(|it| it.image.is_some());
+    let notice = std::fs::read_to_string(dataset.root.join("NOTICE.txt"))
+        .ok()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty());
     let id_rank = ranks(
         &dataset
             .items
@@ -214,6 +221,7 @@ pub fn build(
         description_rank,
         haystack,
         has_images,
+        notice,
         flag_counts,
         elapsed,
     }

@@ -126,6 +126,33 @@ impl eframe::App for Shell {
                         None => {}
                     }
                 }
+                Action::PickExportPath { all_items } => {
+                    let name = if all_items {
+                        "items_corrected.csv"
+                    } else {
+                        "corrections.csv"
+                    };
+                    let mut dialog = rfd::FileDialog::new()
+                        .set_title(Command::ExportDialog { all_items }.label())
+                        .set_file_name(name)
+                        .add_filter("CSV", &["csv"])
+                        .add_filter("JSON", &["json"]);
+                    if let Some(r) = &self.app.results {
+                        dialog = dialog.set_directory(&r.dataset.root);
+                    }
+                    if let Some(path) = dialog.save_file() {
+                        self.app
+                            .apply(ui.ctx(), Command::ExportTo { path, all_items });
+                    }
+                }
+                Action::PickLogPath => {
+                    let dialog = rfd::FileDialog::new()
+                        .set_title("Where to keep the decision log")
+                        .set_file_name("decisions.jsonl");
+                    if let Some(path) = dialog.save_file() {
+                        self.app.apply(ui.ctx(), Command::UseLogPath(path));
+                    }
+                }
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
             }
         }
@@ -134,6 +161,13 @@ impl eframe::App for Shell {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // Reports the frame times (eframe may never drop the app).
         self.frame_times = None;
+        // Every decision is already with the log's writer; wait for the last ones to reach
+        // the disk before the process goes (eframe may exit without dropping the app).
+        if let Some(s) = &self.app.session
+            && !s.flush(Duration::from_secs(5))
+        {
+            eprintln!("warning: some review decisions may not have reached the decision log");
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -60,6 +60,10 @@ pub struct Persisted {
     pub confusion_cols: LabelSource,
     pub confusion_normalise: bool,
     pub dark_mode: bool,
+    /// After a decision, select the next item in the grid's order.
+    pub auto_advance: bool,
+    /// Decision logs kept away from their dataset (a read-only folder): (dataset, log).
+    pub log_paths: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Default for Persisted {
@@ -74,6 +78,8 @@ impl Default for Persisted {
             confusion_cols: LabelSource::Pairwise(Modality::Image),
             confusion_normalise: false,
             dark_mode: true,
+            auto_advance: true,
+            log_paths: Vec::new(),
         }
     }
 }

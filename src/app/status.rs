@@ -41,6 +41,28 @@ pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
             ui.weak(line);
             ui.separator();
         }
+        if let Some(r) = &app.results
+            && let Some((progress, save_problem)) = super::review_bar::progress_text(app, r)
+        {
+            ui.label(progress);
+            match save_problem {
+                None => {
+                    ui.weak("all decisions saved").on_hover_text(
+                        app.session.as_ref().map_or(String::new(), |s| {
+                            format!("decision log: {}", s.log_path.display())
+                        }),
+                    );
+                }
+                Some(p) => {
+                    ui.colored_label(ui.visuals().warn_fg_color, p);
+                }
+            }
+            ui.separator();
+        }
+        if let Some(line) = &app.last_export {
+            ui.weak(line);
+            ui.separator();
+        }
         if let Some(r) = &app.results {
             ui.weak(format!(
                 "filter + sort {:.1} ms",

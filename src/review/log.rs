@@ -8,7 +8,7 @@
 //! writer cuts it off before appending.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -168,18 +168,16 @@ impl LogWriter {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_err("create the folder of", path))?;
         }
+        // Append mode: every write lands at the end even if another process (a second window
+        // on the same dataset) appended meanwhile.
         let mut file = OpenOptions::new()
             .create(true)
-            .read(true)
-            .write(true)
-            .truncate(false)
+            .append(true)
             .open(path)
             .map_err(io_err("open", path))?;
         // Cut a torn tail so that the next record starts on a line of its own.
         file.set_len(opened.valid_len)
             .map_err(io_err("repair", path))?;
-        file.seek(SeekFrom::End(0))
-            .map_err(io_err("seek in", path))?;
         if opened.valid_len == 0 {
             let header = Record::Header {
                 format: FORMAT.into(),
@@ -303,7 +301,7 @@ fn writer_loop(mut file: File, path: &Path, rx: Receiver<Record>, shared: &Share
         if queue.is_empty() {
             continue;
         }
-        let good_len = file.stream_position().unwrap_or(0);
+        let good_len = file.metadata().map(|m| m.len()).unwrap_or(0);
         match write_records(&mut file, &queue) {
             Ok(()) => {
                 let n = queue.len() as u64;
@@ -316,7 +314,6 @@ fn writer_loop(mut file: File, path: &Path, rx: Receiver<Record>, shared: &Share
             Err(e) => {
                 // Undo a partial write so a retry does not glue onto half a line.
                 let _ = file.set_len(good_len);
-                let _ = file.seek(SeekFrom::Start(good_len));
                 *shared.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
                     "cannot write the decision log {}: {e}; {} record(s) wait to be retried",
                     path.display(),
