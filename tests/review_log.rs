@@ -192,3 +192,78 @@ fn decisions_acknowledged_before_a_kill_survive_it() {
     }
     assert!(opened.history.reviewed_count() >= acked.len());
 }
+
+/// Timing of the log and the export at catalogue scale, for BENCHMARKS.md:
+/// `cargo test --release --no-default-features --test review_log -- --ignored --nocapture review_scale`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn review_scale() {
+    use pairwise_audit::review::export::{ExportFormat, export};
+    use std::time::Instant;
+    let n = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,description,image,label\n");
+    for i in 0..n {
+        csv.push_str(&format!("item-{i},\"description of item {i}, with a comma\",,cat\n"));
+    }
+    std::fs::write(dir.path().join("items.csv"), csv).unwrap();
+    let path = dir.path().join("log.jsonl");
+    let (mut w, _) = LogWriter::open(&path, "fp").unwrap();
+    // One bulk step over every item, then 1 000 single decisions.
+    let bulk = Step {
+        decisions: (0..n)
+            .map(|i| Decision {
+                id: format!("item-{i}"),
+                action: Action::Relabel {
+                    label: "dog".into(),
+                    source: LabelSource::Manual,
+                },
+                time: 1_700_000_000,
+            })
+            .collect(),
+    };
+    let t = Instant::now();
+    w.record_step(&bulk);
+    let handed = t.elapsed();
+    assert!(w.wait_durable(Duration::from_secs(60)));
+    let durable = t.elapsed();
+    let t = Instant::now();
+    for i in 0..1000 {
+        w.record_step(&relabel(&format!("item-{i}"), "cow"));
+    }
+    let handed_1000 = t.elapsed();
+    assert!(w.wait_durable(Duration::from_secs(60)));
+    let durable_1000 = t.elapsed();
+    drop(w);
+    let t = Instant::now();
+    let opened = read_log(&path, Some("fp")).unwrap();
+    let read = t.elapsed();
+    assert_eq!(opened.history.reviewed_count(), n);
+    let mut h = opened.history;
+    let t = Instant::now();
+    h.undo();
+    let undo = t.elapsed();
+    h.redo();
+    let t = Instant::now();
+    let rows = export(dir.path(), &h, &dir.path().join("c.csv"), ExportFormat::Csv, false).unwrap();
+    let corrections = t.elapsed();
+    let t = Instant::now();
+    export(dir.path(), &h, &dir.path().join("all.csv"), ExportFormat::Csv, true).unwrap();
+    let all = t.elapsed();
+    assert_eq!(rows, n);
+    let size = std::fs::metadata(&path).unwrap().len();
+    println!(
+        "n = {n}: bulk step handed over {:.2} ms, durable {:.1} ms; 1000 single steps handed over \
+         {:.2} ms, durable {:.1} ms; log {:.1} MB read back in {:.1} ms; undo of one of 1001 \
+         steps {:.1} ms; export corrections {:.1} ms, all items {:.1} ms",
+        handed.as_secs_f64() * 1e3,
+        durable.as_secs_f64() * 1e3,
+        handed_1000.as_secs_f64() * 1e3,
+        durable_1000.as_secs_f64() * 1e3,
+        size as f64 / 1e6,
+        read.as_secs_f64() * 1e3,
+        undo.as_secs_f64() * 1e3,
+        corrections.as_secs_f64() * 1e3,
+        all.as_secs_f64() * 1e3,
+    );
+}
