@@ -2,8 +2,7 @@
 //! atomically: a temporary file in the same folder, flushed and fsynced, then renamed over
 //! the target, so a reader never sees half a file and a crash never leaves one.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -21,77 +20,8 @@ pub const FILES: [&str; 4] = [
     "metrics.json",
 ];
 
-/// A file that could not be written: one sentence with the path and the cause.
-#[derive(Debug, thiserror::Error)]
-#[error("could not write {}: {source}", path.display())]
-pub struct WriteError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
-}
-
-/// Write `path` through `fill` atomically (temp file in the same folder, fsync, rename,
-/// fsync of the folder).
-pub fn write_atomic(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
-) -> Result<(), WriteError> {
-    replace_file(path, fill)?;
-    sync_dir(parent(path));
-    Ok(())
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Make renames into `dir` durable. Not every platform can open a folder, and a failure
-/// here loses nothing that was written, so it is best effort.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-/// `write_atomic` without the folder sync (for writing several files, then syncing once).
-fn replace_file(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
-) -> Result<(), WriteError> {
-    let err = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = parent(path);
-    let name = path.file_name().ok_or_else(|| {
-        err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        ))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let file = File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, &file);
-        fill(&mut w)?;
-        w.flush()?;
-        drop(w);
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
-}
+pub use crate::atomic_file::{WriteError, write_atomic};
+use crate::atomic_file::{parent, replace_file, sync_dir};
 
 /// What the run was, beyond its results: recorded in `metrics.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -473,31 +403,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.txt");
-        write_atomic(&p, |w| w.write_all(b"one")).unwrap();
-        write_atomic(&p, |w| w.write_all(b"two")).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn a_failed_fill_keeps_the_old_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.txt");
-        write_atomic(&p, |w| w.write_all(b"old")).unwrap();
-        let e = write_atomic(&p, |w| {
-            w.write_all(b"half")?;
-            Err(io::Error::other("disk full"))
-        })
-        .unwrap_err();
-        assert!(e.to_string().contains("x.txt") && e.to_string().contains("disk full"));
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
     fn fixed6_matches_std_formatting() {
         let mut b = String::new();
         for v in [
@@ -527,15 +432,6 @@ mod tests {
         assert_eq!(
             s[(Flags::IMAGE_TEXT_DISAGREE.0 | Flags::TEXT_NOT_ANNOTATION.0) as usize],
             "image_text_disagree;text_not_annotation"
-        );
-    }
-
-    #[test]
-    fn a_missing_folder_is_a_write_error() {
-        let e = write_atomic(Path::new("/nonexistent-dir-xyz/x.txt"), |_| Ok(())).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("could not write /nonexistent-dir-xyz/x.txt")
         );
     }
 }

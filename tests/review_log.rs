@@ -204,7 +204,9 @@ fn review_scale() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("id,description,image,label\n");
     for i in 0..n {
-        csv.push_str(&format!("item-{i},\"description of item {i}, with a comma\",,cat\n"));
+        csv.push_str(&format!(
+            "item-{i},\"description of item {i}, with a comma\",,cat\n"
+        ));
     }
     std::fs::write(dir.path().join("items.csv"), csv).unwrap();
     let path = dir.path().join("log.jsonl");
@@ -245,10 +247,24 @@ fn review_scale() {
     let undo = t.elapsed();
     h.redo();
     let t = Instant::now();
-    let rows = export(dir.path(), &h, &dir.path().join("c.csv"), ExportFormat::Csv, false).unwrap();
+    let rows = export(
+        dir.path(),
+        &h,
+        &dir.path().join("c.csv"),
+        ExportFormat::Csv,
+        false,
+    )
+    .unwrap();
     let corrections = t.elapsed();
     let t = Instant::now();
-    export(dir.path(), &h, &dir.path().join("all.csv"), ExportFormat::Csv, true).unwrap();
+    export(
+        dir.path(),
+        &h,
+        &dir.path().join("all.csv"),
+        ExportFormat::Csv,
+        true,
+    )
+    .unwrap();
     let all = t.elapsed();
     assert_eq!(rows, n);
     let size = std::fs::metadata(&path).unwrap().len();

@@ -2,13 +2,14 @@
 //! corrected labels. Reads items.csv itself (not the embeddings) so that exporting a large
 //! catalogue is cheap, and writes atomically without ever replacing an input file.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::decision::rfc3339;
 use super::history::{History, ReviewStatus};
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::write_atomic;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -170,7 +171,7 @@ pub fn export(
                 serde_json::to_vec_pretty(&rows).map_err(|e| write_err(e.into()))?
             }
         };
-        write_atomically(out, &bytes).map_err(write_err)?;
+        write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| write_err(e.source))?;
         return Ok(rows.len());
     }
     let corrected: Vec<csv::StringRecord> = table
@@ -217,7 +218,7 @@ pub fn export(
             serde_json::to_vec_pretty(&objects).map_err(|e| write_err(e.into()))?
         }
     };
-    write_atomically(out, &bytes).map_err(write_err)?;
+    write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| write_err(e.source))?;
     Ok(corrected.len())
 }
 
