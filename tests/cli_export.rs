@@ -1,12 +1,21 @@
 //! `pairwise-audit export` end to end: decisions in the log come out as corrections.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use pairwise_audit::review::{Action, Decision, LabelSource, LogWriter, Step, default_log_path};
 
-fn bin() -> Command {
+/// `pairwise-audit export DATASET --out OUT [extra…]`.
+fn export(dataset: &Path, out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pairwise-audit"))
+        .arg("export")
+        .args(extra)
+        .arg(dataset)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 fn dataset_with_log() -> tempfile::TempDir {
@@ -44,13 +53,7 @@ fn dataset_with_log() -> tempfile::TempDir {
 fn export_writes_the_logged_corrections() {
     let ds = dataset_with_log();
     let out = ds.path().join("corrections.csv");
-    let o = bin()
-        .args(["export"])
-        .arg(ds.path())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = export(ds.path(), &out, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -66,13 +69,7 @@ fn export_writes_the_logged_corrections() {
 fn export_all_items_copies_items_csv_with_the_new_label() {
     let ds = dataset_with_log();
     let out = ds.path().join("corrected.json");
-    let o = bin()
-        .args(["export", "--all-items"])
-        .arg(ds.path())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = export(ds.path(), &out, &["--all-items"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let rows = v.as_array().unwrap();
@@ -95,12 +92,7 @@ fn export_all_items_copies_items_csv_with_the_new_label() {
 fn export_without_a_log_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("items.csv"), "id,description,image,label\n").unwrap();
-    let o = bin()
-        .args(["export"])
-        .arg(dir.path())
-        .args(["--out", "x.csv"])
-        .output()
-        .unwrap();
+    let o = export(dir.path(), Path::new("x.csv"), &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no decision log"), "{err}");
@@ -111,13 +103,7 @@ fn export_refuses_to_overwrite_items_csv() {
     let ds = dataset_with_log();
     let items = ds.path().join("items.csv");
     let before = std::fs::read(&items).unwrap();
-    let o = bin()
-        .args(["export", "--all-items"])
-        .arg(ds.path())
-        .arg("--out")
-        .arg(&items)
-        .output()
-        .unwrap();
+    let o = export(ds.path(), &items, &["--all-items"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read(&items).unwrap(), before);
 }
