@@ -266,7 +266,6 @@ impl Session {
 /// A log being opened on a background thread.
 pub struct Opening {
     pub root: PathBuf,
-    pub path: PathBuf,
     rx: Receiver<Result<Session, String>>,
 }
 
@@ -275,17 +274,16 @@ impl Opening {
         let (tx, rx) = channel();
         let ctx = ctx.clone();
         let root = dataset.root.clone();
-        let p = path.clone();
         let _ = std::thread::Builder::new()
             .name("decision-log open".into())
             .spawn(move || {
-                let result = LogWriter::open(&p, &dataset.fingerprint)
+                let result = LogWriter::open(&path, &dataset.fingerprint)
                     .map(|(writer, opened)| Session::new(writer, opened, &dataset))
                     .map_err(|e| e.to_string());
                 let _ = tx.send(result);
                 ctx.request_repaint();
             });
-        Opening { root, path, rx }
+        Opening { root, rx }
     }
 
     /// The session once the thread is done.

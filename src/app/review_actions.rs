@@ -64,7 +64,6 @@ impl AuditApp {
                 .results
                 .as_ref()
                 .is_some_and(|r| r.dataset.root == opening.root);
-            let path = opening.path.clone();
             self.opening = None;
             match result {
                 Ok(session) if for_current => {
@@ -77,7 +76,6 @@ impl AuditApp {
                         "{e}. Decisions cannot be saved until the log has a place \
                          (e.g. the dataset folder is read-only): choose where to keep it."
                     ));
-                    let _ = path;
                 }
             }
         }
