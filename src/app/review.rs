@@ -148,8 +148,12 @@ impl Results {
             e @ Evidence::HeadToHead { .. } => {
                 format!("head to head vs annotation: {}", e.describe())
             }
-            // Scorers added later describe themselves.
-            other => other.describe(),
+            // The detail panel lists the neighbours as items, so the line keeps the parts only.
+            Evidence::Annotated { parts, .. } => parts
+                .iter()
+                .map(|(n, v)| format!("{n} {v:+.4}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 }

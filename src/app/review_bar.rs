@@ -154,8 +154,11 @@ pub fn progress_text(app: &AuditApp, r: &Results) -> Option<(String, Option<Stri
     };
     Some((
         format!(
-            "reviewed {done} of {total} flagged · {} decisions in all",
-            s.history.reviewed_count()
+            "reviewed {done} of {total} flagged · {} in all",
+            match s.history.reviewed_count() {
+                1 => "1 decision".to_string(),
+                n => format!("{n} decisions"),
+            }
         ),
         saved,
     ))
