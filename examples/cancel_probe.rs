@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use pairwise_audit::audit::{Audit, DEFAULT_SCORER, scorer_by_name};
+use pairwise_audit::audit::Audit;
+use pairwise_audit::scorers::{DEFAULT_SCORER, scorer_by_name};
 use pairwise_audit::synth::{SynthParams, generate, to_dataset};
 use pairwise_audit::{Monitor, Params, classify};
 

@@ -385,7 +385,7 @@ pub struct EvalReport {
 enum Method {
     Annotated(ScorerKind),
     /// A scorer of the audit registry that reads the zero-shot classification.
-    Audit(Box<dyn crate::audit::Scorer>),
+    Audit(Box<dyn crate::scorers::Scorer>),
 }
 
 impl Method {
@@ -393,7 +393,7 @@ impl Method {
         if let Some(kind) = ScorerKind::parse(name) {
             return Ok(Method::Annotated(kind));
         }
-        crate::audit::scorer_by_name(name)
+        crate::scorers::scorer_by_name(name)
             .map(Method::Audit)
             .ok_or_else(|| {
                 EvalError::UnknownScorer(name.to_string(), available_scorers().join(", "))
@@ -403,7 +403,7 @@ impl Method {
 
 /// Every scorer name `evaluate` accepts.
 pub fn available_scorers() -> Vec<String> {
-    let mut names: Vec<String> = crate::audit::scorer_names()
+    let mut names: Vec<String> = crate::scorers::scorer_names()
         .into_iter()
         .map(String::from)
         .collect();
@@ -532,7 +532,7 @@ pub fn evaluate(
                     let cls = classification.as_ref().expect("classified above");
                     let monitor = crate::Monitor::new();
                     let set = scorer
-                        .score(&crate::audit::ScoreInput {
+                        .score(&crate::scorers::ScoreInput {
                             ds,
                             cls,
                             annotations: labels,

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::audit::{Audit, Flags, Scorer};
+use crate::audit::{Audit, Flags};
 use crate::metrics::MetricsReport;
+use crate::scorers::Scorer;
 use crate::selection::PairRecord;
 use crate::{ClassId, Classification, Dataset, Modality, Monitor, Params, Stage};
 

@@ -6,8 +6,9 @@
 //! an item to a class is x_D·e_c/‖x_D‖ (0 when x_D = 0).
 
 use ndarray::{Array2, array};
-use pairwise_audit::audit::{Audit, Evidence, FlagKind, HeadToHead, Scorer, scorer_by_name};
+use pairwise_audit::audit::{Audit, FlagKind};
 use pairwise_audit::dataset::{ClassInfo, Item};
+use pairwise_audit::scorers::{Evidence, HeadToHead, Scorer, scorer_by_name};
 use pairwise_audit::selection::PairRecord;
 use pairwise_audit::{Classification, Dataset, Modality, ModalityResult, Monitor, PairKey, Params};
 
@@ -235,7 +236,7 @@ fn injected_annotations_replace_the_datasets() {
 
 #[test]
 fn the_registry_finds_the_default_scorer() {
-    let s = scorer_by_name(pairwise_audit::audit::DEFAULT_SCORER).expect("default registered");
+    let s = scorer_by_name(pairwise_audit::scorers::DEFAULT_SCORER).expect("default registered");
     assert_eq!(s.name(), "combined");
     assert!(scorer_by_name(HeadToHead.name()).is_some());
     assert!(scorer_by_name("no-such-scorer").is_none());

@@ -269,7 +269,7 @@ fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>)
     let Some(Some(score)) = r.audit.scores.items.get(i) else {
         return;
     };
-    let pairwise_audit::audit::Evidence::Annotated { neighbours, .. } = &score.evidence else {
+    let pairwise_audit::scorers::Evidence::Annotated { neighbours, .. } = &score.evidence else {
         return;
     };
     for (m, idx) in neighbours {

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pairwise_audit::audit::{Audit, Evidence, FlagKind};
+use pairwise_audit::audit::{Audit, FlagKind};
 use pairwise_audit::metrics::{LabelSource, MetricsReport};
+use pairwise_audit::scorers::Evidence;
 use pairwise_audit::{ClassId, Classification, Dataset, Modality};
 
 /// Flag kinds as the app lists them: strongest first, then unflagged.

@@ -456,7 +456,7 @@ fn the_neighbours_behind_a_score_are_one_click_away() {
     let r = open(&mut h, dir.path());
     let first = order(&h)[0];
     let score = r.audit.scores.items[first].as_ref().unwrap();
-    let pairwise_audit::audit::Evidence::Annotated { neighbours, .. } = &score.evidence else {
+    let pairwise_audit::scorers::Evidence::Annotated { neighbours, .. } = &score.evidence else {
         panic!("the default scorer explains itself with neighbours on the sample");
     };
     let j = neighbours[0].1[0] as usize;

@@ -89,7 +89,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         }
         if ui.button("Defaults").clicked() {
             app.draft = pairwise_audit::Params::default();
-            app.draft_scorer = pairwise_audit::audit::DEFAULT_SCORER.to_string();
+            app.draft_scorer = pairwise_audit::scorers::DEFAULT_SCORER.to_string();
         }
     });
     if app.draft.modalities.is_empty() {
@@ -140,7 +140,7 @@ fn optional_value(ui: &mut egui::Ui, value: &mut Option<f64>, default: f64, what
 
 /// The suspicion scorer that ranks the grid, from the engine's registry.
 fn scorer_picker(ui: &mut egui::Ui, value: &mut String) {
-    let scorers = pairwise_audit::audit::registry();
+    let scorers = pairwise_audit::scorers::registry();
     egui::ComboBox::from_label("suspicion scorer")
         .selected_text(value.as_str())
         .show_ui(ui, |ui| {

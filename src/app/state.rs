@@ -50,7 +50,7 @@ impl Tab {
 #[serde(default)]
 pub struct Persisted {
     pub params: Params,
-    /// The suspicion scorer ranking the grid (`audit::scorer_names`).
+    /// The suspicion scorer ranking the grid (`scorers::scorer_names`).
     pub scorer: String,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
@@ -70,7 +70,7 @@ impl Default for Persisted {
     fn default() -> Persisted {
         Persisted {
             params: Params::default(),
-            scorer: pairwise_audit::audit::DEFAULT_SCORER.to_string(),
+            scorer: pairwise_audit::scorers::DEFAULT_SCORER.to_string(),
             recent: Vec::new(),
             tab: Tab::Detail,
             show_side_panel: true,

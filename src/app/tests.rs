@@ -506,10 +506,13 @@ fn ctrl_shortcuts_work_while_typing_but_arrows_stay_in_the_text_field() {
 #[test]
 fn the_scorer_is_chosen_in_settings() {
     let (mut h, r) = opened();
-    assert_eq!(r.audit.scores.scorer, pairwise_audit::audit::DEFAULT_SCORER);
-    let other = pairwise_audit::audit::scorer_names()
+    assert_eq!(
+        r.audit.scores.scorer,
+        pairwise_audit::scorers::DEFAULT_SCORER
+    );
+    let other = pairwise_audit::scorers::scorer_names()
         .into_iter()
-        .find(|&n| n != pairwise_audit::audit::DEFAULT_SCORER)
+        .find(|&n| n != pairwise_audit::scorers::DEFAULT_SCORER)
         .expect("more than one scorer");
     h.get_by_label("Settings").click();
     h.run_steps(2);

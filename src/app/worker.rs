@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
-use pairwise_audit::audit::{Audit, scorer_by_name, scorer_names};
+use pairwise_audit::audit::Audit;
 use pairwise_audit::dataset::LoadError;
+use pairwise_audit::scorers::{scorer_by_name, scorer_names};
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
 use super::review::{self, Results};

@@ -17,18 +17,11 @@
 //! `image_text_disagree` (the views disagree on an item without annotation), none.
 //! An item is *flagged* when its kind is not `None`.
 //!
-//! The suspicion score comes from a pluggable [`Scorer`]; see [`scorer`].
-
-mod head_to_head;
-pub mod scorer;
+//! The suspicion score comes from a pluggable [`Scorer`] of `crate::scorers`.
 
 use serde::{Deserialize, Serialize};
 
-pub use head_to_head::HeadToHead;
-pub use scorer::{
-    DEFAULT_SCORER, Evidence, ItemScore, ScoreInput, ScoreSet, Scorer, registry, scorer_by_name,
-    scorer_names,
-};
+use crate::scorers::{ScoreInput, ScoreSet, Scorer};
 
 use crate::{Cancelled, ClassId, Classification, Dataset, Modality, ModalityResult, Monitor};
 

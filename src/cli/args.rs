@@ -69,8 +69,8 @@ pub struct ClassifyArgs {
     /// Suspicion scorer ranking flagged.csv.
     #[arg(
         long,
-        default_value = pairwise_audit::audit::DEFAULT_SCORER,
-        value_parser = clap::builder::PossibleValuesParser::new(pairwise_audit::audit::scorer_names())
+        default_value = pairwise_audit::scorers::DEFAULT_SCORER,
+        value_parser = clap::builder::PossibleValuesParser::new(pairwise_audit::scorers::scorer_names())
     )]
     pub scorer: String,
     /// No progress bars or warnings on stderr (the summary still goes to stdout).

@@ -4,11 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use pairwise_audit::audit::{Audit, scorer_by_name};
+use pairwise_audit::audit::Audit;
 use pairwise_audit::classify::ClassifyError;
 use pairwise_audit::dataset::LoadError;
 use pairwise_audit::metrics::MetricsReport;
 use pairwise_audit::output::{self, RunInfo, ScorerInfo, Timing};
+use pairwise_audit::scorers::scorer_by_name;
 use pairwise_audit::{Dataset, Modality, Monitor, Params, classify, tournament};
 
 use super::CliError;

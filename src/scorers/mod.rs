@@ -7,11 +7,13 @@
 //! per-modality contributions, and for the neighbour vote the neighbours themselves).
 
 pub mod combine;
+pub mod head_to_head;
 pub mod knn;
 pub mod linalg;
 pub mod pairwise_proto;
 pub mod prototype;
 pub mod registered;
+pub mod scorer;
 pub mod whitened;
 pub mod zeroshot;
 
@@ -20,6 +22,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{Cancelled, ClassId, Dataset, Modality, Monitor};
+
+pub use head_to_head::HeadToHead;
+pub use scorer::{
+    DEFAULT_SCORER, Evidence, ItemScore, ScoreInput, ScoreSet, Scorer, registry, scorer_by_name,
+    scorer_names,
+};
 
 /// The scorers this module offers. `Combined` is the default ranking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

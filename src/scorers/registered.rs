@@ -1,8 +1,8 @@
 //! The annotation-aware scorers behind the audit's pluggable `Scorer` trait, so that
 //! `classify --scorer NAME`, `predictions.csv`'s `suspicion` column and the app can use them.
 
+use super::scorer::{Evidence, ItemScore, ScoreInput, ScoreSet, Scorer};
 use crate::Cancelled;
-use crate::audit::{Evidence, ItemScore, ScoreInput, ScoreSet, Scorer};
 
 use super::{Inputs, ScoreError, ScorerKind, ScorerParams};
 

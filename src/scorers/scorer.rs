@@ -113,7 +113,7 @@ pub const DEFAULT_SCORER: &str = "combined";
 /// Every available scorer, default first.
 pub fn registry() -> Vec<Box<dyn Scorer>> {
     let mut all: Vec<Box<dyn Scorer>> = crate::scorers::registered::all();
-    all.insert(1, Box::new(super::head_to_head::HeadToHead));
+    all.insert(1, Box::new(super::HeadToHead));
     all
 }
 
