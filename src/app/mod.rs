@@ -29,6 +29,8 @@ mod worker;
 #[cfg(test)]
 mod bench;
 #[cfg(test)]
+mod layout_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,9 @@ pub fn strip(ui: &mut egui::Ui, app: &AuditApp, r: &Results, cmds: &mut Vec<Comm
             .unwrap_or_default()
     };
     ui.horizontal_wrapped(|ui| {
+        // Whole controls move to the next row; a label broken over lines would make its row
+        // taller than its neighbours.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         ui.label(RichText::new("Review").strong());
         if targets.len() > 1 {
             ui.label(format!("{} marked", targets.len()));
@@ -103,8 +106,11 @@ pub fn strip(ui: &mut egui::Ui, app: &AuditApp, r: &Results, cmds: &mut Vec<Comm
             cmds.push(Command::ToggleAutoAdvance);
         }
         let shown = app.grid.order().len();
-        ui.add_enabled_ui(ready && shown > 0, |ui| {
-            ui.menu_button(format!("All {shown} shown…"), |ui| {
+        let bulk = format!("All {shown} shown…");
+        // Not inside `add_enabled_ui`: a child scope in a wrapped row spans the rest of the
+        // panel's height when its content wraps, which left a blank band above the grid.
+        if ready && shown > 0 {
+            ui.menu_button(bulk, |ui| {
                 for (v, text) in [
                     (Verdict::Accept, "Accept all"),
                     (Verdict::RelabelImage, "Relabel all to their image label"),
@@ -120,7 +126,9 @@ pub fn strip(ui: &mut egui::Ui, app: &AuditApp, r: &Results, cmds: &mut Vec<Comm
                     cmds.push(Command::OpenBulkClassPicker);
                 }
             });
-        });
+        } else {
+            ui.add_enabled(false, egui::Button::new(bulk));
+        }
         if ui
             .small_button("?")
             .on_hover_text("Keyboard shortcuts (?)")
