@@ -12,7 +12,7 @@ use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
 use super::review::{Results, flag_label, flag_tooltip};
-use super::widgets::swatch;
+use super::widgets::{BUTTON_CLASS_CHARS, elide, swatch};
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let Some(r) = app.results.clone() else {
@@ -69,8 +69,10 @@ fn item_view(
 
     let weak = ui.visuals().weak_text_color();
     let warn = flag_colour(FlagKind::OneNotAnnotation, ui.visuals());
+    // Two columns of class names share the panel's width (about 7 px a character).
+    let class_chars = (((ui.available_width() - 70.0) / 2.0 / 7.0) as usize).clamp(8, 30);
     let class_text = |c: Option<ClassId>| {
-        let t = RichText::new(r.class_name(c));
+        let t = RichText::new(elide(r.class_name(c), class_chars));
         if c.is_some() && row.annotation.is_some() && c != row.annotation {
             t.color(warn).strong()
         } else {
@@ -83,7 +85,8 @@ fn item_view(
         .spacing([16.0, 4.0])
         .show(ui, |ui| {
             ui.label(RichText::new("annotation").color(weak));
-            ui.label(RichText::new(r.class_name(row.annotation)).strong());
+            ui.label(RichText::new(elide(r.class_name(row.annotation), 2 * class_chars)).strong())
+                .on_hover_text(r.class_name(row.annotation));
             ui.end_row();
             ui.label("");
             ui.label(RichText::new("baseline").color(weak));
@@ -92,7 +95,8 @@ fn item_view(
             for m in Modality::ALL {
                 ui.label(RichText::new(m.name()).color(weak));
                 for source in [LabelSource::Baseline(m), LabelSource::Pairwise(m)] {
-                    ui.label(class_text(row.label(source)));
+                    let c = row.label(source);
+                    ui.label(class_text(c)).on_hover_text(r.class_name(c));
                 }
                 ui.end_row();
             }
@@ -102,10 +106,14 @@ fn item_view(
             if ui
                 .button(format!(
                     "Inspect {} vs {} ({m})",
+                    elide(r.class_name(Some(y)), BUTTON_CLASS_CHARS),
+                    elide(r.class_name(Some(p)), BUTTON_CLASS_CHARS)
+                ))
+                .on_hover_text(format!(
+                    "Open the dimension inspector on the annotation ({}) and the challenger ({})",
                     r.class_name(Some(y)),
                     r.class_name(Some(p))
                 ))
-                .on_hover_text("Open the dimension inspector on the annotation and the challenger")
                 .clicked()
             {
                 cmds.push(Command::InspectPair(m, PairKey::new(y, p)));
@@ -171,8 +179,10 @@ fn cosine_chart(
     let chart = BarChart::new(format!("{m} cosine"), bars)
         .horizontal()
         .element_formatter(Box::new(|bar, _| format!("{}: {:.4}", bar.name, bar.value)));
-    let label_names = names.clone();
-    let name_width = names
+    // Axis labels elided (the bar's hover names the class in full), so that long taxonomy
+    // names leave room for the bars.
+    let label_names: Vec<String> = names.iter().map(|n| elide(n, 28).into_owned()).collect();
+    let name_width = label_names
         .iter()
         .map(|n| {
             ui.fonts_mut(|f| {
@@ -280,10 +290,11 @@ fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>)
                 let Some(item) = r.dataset.items.get(j) else {
                     continue;
                 };
-                let text = format!("{} ({})", item.id, r.class_name(r.rows[j].annotation));
+                let class = r.class_name(r.rows[j].annotation);
+                let text = format!("{} ({})", item.id, elide(class, BUTTON_CLASS_CHARS));
                 if ui
                     .small_button(text)
-                    .on_hover_text(&item.description)
+                    .on_hover_text(format!("{class}\n{}", item.description))
                     .clicked()
                 {
                     cmds.push(Command::Select(Some(j)));

@@ -95,11 +95,24 @@ fn class_combo(
 
 pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
+        // The widest the count can be: all items shown.
+        let widest = format!("showing {} of {}", r.len(), r.len());
+        let needed = ui.fonts_mut(|f| {
+            f.layout_no_wrap(
+                widest,
+                egui::TextStyle::Body.resolve(ui.style()),
+                egui::Color32::WHITE,
+            )
+            .size()
+            .x
+        });
         ui.label("Search");
+        // The field gives way to the count on narrow windows rather than running under it.
+        let room = ui.available_width() - needed - 60.0;
         ui.add(
             egui::TextEdit::singleline(&mut app.grid.filter.search)
                 .hint_text("search id or description")
-                .desired_width(260.0),
+                .desired_width(room.clamp(100.0, 260.0)),
         );
         if !app.grid.filter.search.is_empty()
             && ui
@@ -117,12 +130,9 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
                 cmds.push(Command::ClearCellFilter);
             }
         }
+        let showing = format!("showing {} of {}", app.grid.refresh(r).len(), r.len());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.label(format!(
-                "showing {} of {}",
-                app.grid.refresh(r).len(),
-                r.len()
-            ));
+            ui.label(showing);
         });
     });
 }

@@ -298,8 +298,34 @@ pub struct Marks<'a> {
     pub review: Option<&'a Session>,
 }
 
+/// The narrowest the table's columns can be before it scrolls sideways.
+const MIN_TABLE_WIDTH: f32 = 720.0;
+
 /// Draw the table. Clicks become `Command`s; nothing here changes the selection directly.
 pub fn table(
+    ui: &mut egui::Ui,
+    grid: &mut Grid,
+    r: &Results,
+    marks: Marks<'_>,
+    thumbs: &mut Thumbnails,
+    cmds: &mut Vec<Command>,
+) {
+    // In a panel narrower than its columns the table scrolls sideways instead of spilling
+    // under the side panel (where it hid the panel and stretched the strip above it).
+    if ui.available_width() >= MIN_TABLE_WIDTH {
+        table_at_width(ui, grid, r, marks, thumbs, cmds);
+        return;
+    }
+    egui::ScrollArea::horizontal()
+        .id_salt("items sideways")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_min_width(MIN_TABLE_WIDTH);
+            table_at_width(ui, grid, r, marks, thumbs, cmds);
+        });
+}
+
+fn table_at_width(
     ui: &mut egui::Ui,
     grid: &mut Grid,
     r: &Results,

@@ -159,17 +159,24 @@ impl AuditApp {
 
         egui::Panel::top("menu").show(ui, |ui| menu::bar(ui, self, &mut cmds));
         egui::Panel::bottom("status").show(ui, |ui| status::bar(ui, self, &mut cmds));
+        // Side columns are bounded by the window's width, so the grid keeps at least ~40% of
+        // it at every size; content wider than a column is clipped, not pushed into the grid.
+        let width = ui.available_width();
         if self.results.is_some() {
             egui::Panel::left("filters")
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| filters::panel(ui, self));
+                .size_range(150.0..=(0.2 * width).max(150.0))
+                .show(ui, |ui| widgets::clipped(ui, |ui| filters::panel(ui, self)));
         }
         if self.persisted.show_side_panel {
             egui::Panel::right("side")
                 .resizable(true)
-                .default_size(470.0)
-                .show(ui, |ui| self.side_panel(ui, &mut cmds));
+                .default_size(470.0f32.min(0.34 * width))
+                .size_range(260.0..=(0.4 * width).max(260.0))
+                .show(ui, |ui| {
+                    widgets::clipped(ui, |ui| self.side_panel(ui, &mut cmds))
+                });
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
@@ -240,7 +247,7 @@ impl AuditApp {
     }
 
     fn side_panel(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for tab in Tab::ALL {
                 if ui
                     .selectable_label(self.persisted.tab == tab, tab.label())

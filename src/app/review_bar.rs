@@ -8,6 +8,7 @@ use super::AuditApp;
 use super::commands::Command;
 use super::decisions::Verdict;
 use super::review::Results;
+use super::widgets::{BUTTON_CLASS_CHARS, elide};
 
 /// A class picker with type-to-search.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -59,7 +60,7 @@ pub fn strip(ui: &mut egui::Ui, app: &AuditApp, r: &Results, cmds: &mut Vec<Comm
     let label_of = |m: Modality| {
         single
             .and_then(|i| r.rows[i].pairwise(m))
-            .map(|c| format!(" ({})", r.dataset.class_name(c)))
+            .map(|c| format!(" ({})", elide(r.dataset.class_name(c), BUTTON_CLASS_CHARS)))
             .unwrap_or_default()
     };
     ui.horizontal_wrapped(|ui| {

@@ -31,6 +31,27 @@ pub fn run(dataset: Option<PathBuf>) -> Result<(), String> {
     .map_err(|e| format!("the window could not be opened: {e}"))
 }
 
+/// Shrink the window to the monitor when it opened larger (the default size or a remembered
+/// one from a bigger screen). Returns false until the monitor's size is known.
+fn fit_to_screen(ctx: &egui::Context) -> bool {
+    let (monitor, inner, outer) = ctx.input(|i| {
+        let v = i.viewport();
+        (v.monitor_size, v.inner_rect, v.outer_rect)
+    });
+    let (Some(monitor), Some(inner)) = (monitor, inner) else {
+        return false;
+    };
+    // Room for the window's frame and a desktop panel.
+    let frame = outer.map_or(egui::Vec2::ZERO, |o| o.size() - inner.size());
+    let room = (monitor - frame - egui::vec2(0.0, 40.0)).max(egui::vec2(800.0, 500.0));
+    if inner.width() > room.x || inner.height() > room.y {
+        let size = inner.size().min(room);
+        ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+        ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(egui::Pos2::ZERO));
+    }
+    true
+}
+
 /// `sample_data/` in the current directory, else next to the package's manifest.
 fn default_dataset() -> Option<PathBuf> {
     let here = PathBuf::from("sample_data");
@@ -46,6 +67,8 @@ struct Shell {
     app: AuditApp,
     launched: Instant,
     reported_first_frame: bool,
+    /// Whether the window has been checked against the monitor it opened on.
+    fitted_to_screen: bool,
     /// With `PAIRWISE_AUDIT_TIMING` set: the CPU time of every frame's UI pass, reported
     /// when the window closes.
     frame_times: Option<FrameTimes>,
@@ -82,6 +105,7 @@ impl Shell {
             app,
             launched,
             reported_first_frame: false,
+            fitted_to_screen: false,
             frame_times: std::env::var_os("PAIRWISE_AUDIT_TIMING").map(|_| FrameTimes(Vec::new())),
         }
     }
@@ -90,6 +114,9 @@ impl Shell {
 impl eframe::App for Shell {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let t = Instant::now();
+        if !self.fitted_to_screen {
+            self.fitted_to_screen = fit_to_screen(ui.ctx());
+        }
         self.app.ui(ui);
         if let Some(times) = &mut self.frame_times {
             times.0.push(t.elapsed().as_secs_f64() * 1e3);

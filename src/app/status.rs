@@ -86,10 +86,16 @@ pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
         }
         for notice in &app.notices {
             ui.separator();
-            ui.colored_label(ui.visuals().warn_fg_color, notice);
+            // Dismiss first, so that a long notice elided at the window's edge keeps its
+            // button on screen; the whole sentence is on hover.
             if ui.small_button("Dismiss").clicked() {
                 cmds.push(Command::DismissError);
             }
+            ui.add(
+                egui::Label::new(egui::RichText::new(notice).color(ui.visuals().warn_fg_color))
+                    .truncate(),
+            )
+            .on_hover_text(notice);
         }
     });
 }

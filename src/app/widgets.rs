@@ -38,3 +38,47 @@ pub fn sort_arrow(ui: &mut egui::Ui, descending: bool) {
         egui::Stroke::NONE,
     ));
 }
+
+/// Lay `add` out in the rest of `ui` and clip what does not fit. A side panel whose content
+/// is wider than the panel would otherwise report that width, and egui then hands the
+/// central panel the side panel's room (the grid drew under it).
+pub fn clipped(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+    // A panel resized below its remembered width lays out at the old width and shows only
+    // part of it: wrap at what is visible (less the panel's margin).
+    let mut rect = ui.available_rect_before_wrap();
+    let visible = ui.clip_rect();
+    rect.max.x = rect.max.x.min(visible.max.x - 8.0).max(rect.min.x);
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+    child.shrink_clip_rect(rect);
+    add(&mut child);
+    ui.advance_cursor_after_rect(rect);
+}
+
+/// `text` cut to `max_chars` characters with an ellipsis, for class names inside buttons and
+/// chips: a 60-character taxonomy name would otherwise make one button wider than its panel.
+/// Callers show the full name on hover.
+pub fn elide(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= max_chars {
+        return text.into();
+    }
+    let kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end()).into()
+}
+
+/// The longest class name shown whole inside a button.
+pub const BUTTON_CLASS_CHARS: usize = 24;
+
+#[cfg(test)]
+mod tests {
+    use super::elide;
+
+    #[test]
+    fn elide_keeps_short_text_and_cuts_long_text_at_a_character_boundary() {
+        assert_eq!(elide("shirt", 24), "shirt");
+        assert_eq!(elide("exactly-five", 12), "exactly-five");
+        let cut = elide("départements de la très longue taxonomie", 12);
+        assert_eq!(cut.chars().count(), 12);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert!(cut.starts_with("départements"[..11].trim_end()), "{cut}");
+    }
+}
