@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::estimate::{Calibration, DEFAULT_CUT, reference_flips, split_pass};
 use crate::scorers::{self, Inputs, ScoreError, ScorerKind, ScorerParams, class_sums};
 use crate::{ClassId, Dataset, Modality};
 
@@ -363,6 +364,16 @@ pub struct RunMetrics {
     pub flagged: usize,
     pub precision_flagged: Option<f64>,
     pub recall_flagged: Option<f64>,
+    /// The training-free estimate of the error count (`audit::estimate`) from this score.
+    pub estimated_errors: Option<f64>,
+    /// The calibrated review queue: its size and its precision, recall and F1 against the
+    /// known errors.
+    pub queued: usize,
+    /// What the calibration expects the queue's precision to be (to set beside the measured).
+    pub expected_precision_queue: Option<f64>,
+    pub precision_queue: Option<f64>,
+    pub recall_queue: Option<f64>,
+    pub f1_queue: Option<f64>,
     pub seconds: f64,
 }
 
@@ -523,9 +534,14 @@ pub fn evaluate(
         let errors = positive.iter().filter(|&&b| b).count();
         for (report, method) in reports.iter_mut().zip(&methods) {
             let start = Instant::now();
+            let mut reference: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
             let (score, flagged): (Vec<f64>, Vec<bool>) = match method {
                 Method::Annotated(kind) => {
                     let s = scorers::score(*kind, &inputs, labels, &config.params)?;
+                    if let Some(f) = &reference_flips(labels, inputs.num_classes) {
+                        let again = scorers::score(*kind, &inputs, &f.labels, &config.params)?;
+                        reference = split_pass(&f.flipped, |i| Some(again.score[i]));
+                    }
                     keep.iter().map(|&i| (s.score[i], s.flagged(i))).unzip()
                 }
                 Method::Audit(scorer) => {
@@ -539,6 +555,17 @@ pub fn evaluate(
                             monitor: &monitor,
                         })
                         .map_err(ScoreError::from)?;
+                    if let Some(f) = &reference_flips(labels, inputs.num_classes) {
+                        let again = scorer
+                            .score(&crate::scorers::ScoreInput {
+                                ds,
+                                cls,
+                                annotations: &f.labels,
+                                monitor: &monitor,
+                            })
+                            .map_err(ScoreError::from)?;
+                        reference = split_pass(&f.flipped, |i| again.score(i));
+                    }
                     // A margin-type score: positive means the challenger wins.
                     keep.iter()
                         .map(|&i| {
@@ -551,6 +578,26 @@ pub fn evaluate(
             let seconds = start.elapsed().as_secs_f64();
             let at_k = precision_recall_at_k(&score, &positive, errors);
             let (pf, rf) = precision_recall_flagged(&flagged, &positive);
+            let finite: Vec<Option<f64>> =
+                score.iter().map(|&v| v.is_finite().then_some(v)).collect();
+            let none = vec![None; finite.len()];
+            let calibration =
+                Calibration::fit(&finite, &reference.0, &reference.1, &none, &none, 0);
+            let mut in_queue = vec![false; finite.len()];
+            let mut expected_precision_queue = None;
+            if let Some(c) = &calibration {
+                let q = c.queue(DEFAULT_CUT);
+                expected_precision_queue = q.expected_precision;
+                for i in q.items {
+                    in_queue[i] = true;
+                }
+            }
+            let (pq, rq) = precision_recall_flagged(&in_queue, &positive);
+            let f1 = match (pq, rq) {
+                (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+                (Some(_), Some(_)) => Some(0.0),
+                _ => None,
+            };
             let m = RunMetrics {
                 seed: *seed,
                 errors,
@@ -561,6 +608,12 @@ pub fn evaluate(
                 flagged: flagged.iter().filter(|&&b| b).count(),
                 precision_flagged: pf,
                 recall_flagged: rf,
+                estimated_errors: calibration.as_ref().map(|c| c.estimate.count),
+                queued: in_queue.iter().filter(|&&b| b).count(),
+                expected_precision_queue,
+                precision_queue: pq,
+                recall_queue: rq,
+                f1_queue: f1,
                 seconds,
             };
             on_run(&report.scorer, &m);

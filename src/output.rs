@@ -186,13 +186,14 @@ fn predictions(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteErro
 }
 
 /// The header of `flagged.csv`.
-pub const FLAGGED_HEADER: [&str; 11] = [
+pub const FLAGGED_HEADER: [&str; 12] = [
     "rank",
     "row",
     "id",
     "annotation",
     "flag",
     "suspicion",
+    "p_wrong",
     "challenger",
     "image_pairwise",
     "text_pairwise",
@@ -200,7 +201,7 @@ pub const FLAGGED_HEADER: [&str; 11] = [
     "evidence",
 ];
 
-/// The flagged items, most suspicious first.
+/// The review queue (`Audit::queue`), most suspicious first.
 pub fn write_flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
     flagged(path, ds, audit)?;
     sync_dir(parent(path));
@@ -214,8 +215,8 @@ fn flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
         let image = audit.labels(Modality::Image);
         let text = audit.labels(Modality::Text);
         let flags = flag_strings();
-        let (mut buf, mut evidence) = (String::new(), String::new());
-        for (rank, i) in audit.flagged_ranking().into_iter().enumerate() {
+        let (mut buf, mut pbuf, mut evidence) = (String::new(), String::new(), String::new());
+        for (rank, i) in audit.queue().into_iter().enumerate() {
             let score = audit.scores.items[i].as_ref();
             evidence.clear();
             if let Some(s) = score {
@@ -228,6 +229,7 @@ fn flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
                 name(ds, audit.annotations[i]),
                 audit.kinds[i].name(),
                 fixed6(&mut buf, score.map(|s| s.score)),
+                fixed6(&mut pbuf, audit.p_wrong(i)),
                 name(ds, score.map(|s| s.challenger)),
                 name(ds, image.map(|l| l.pairwise[i])),
                 name(ds, text.map(|l| l.pairwise[i])),
@@ -300,6 +302,17 @@ fn pairs(path: &Path, ds: &Dataset, cls: &Classification) -> Result<(), WriteErr
 #[derive(Serialize)]
 struct MetricsFile<'a> {
     tool: String,
+    /// Expected number of wrong annotations (`audit::estimate`), then its 90% interval,
+    /// the annotated × likely-true matrix and the queue beside it.
+    estimated_errors: Option<f64>,
+    estimated_errors_interval: Option<(f64, f64)>,
+    /// Rows: annotated class; columns: likely true class; both in `dataset.classes` order.
+    estimated_errors_matrix: Option<&'a [Vec<f64>]>,
+    /// The annotated items that were scored, and how many injected flips measured how
+    /// wrong annotations score.
+    estimated_errors_scored: Option<usize>,
+    estimated_errors_reference: Option<usize>,
+    review_queue: Option<crate::audit::estimate::QueueSummary>,
     dataset: DatasetInfo<'a>,
     metrics: &'a MetricsReport,
     flags: crate::audit::FlagCounts,
@@ -352,8 +365,18 @@ fn metrics_file(
     metrics: &MetricsReport,
     run: &RunInfo,
 ) -> Result<(), WriteError> {
+    let estimate = audit.calibration.as_ref().map(|c| &c.estimate);
     let file = MetricsFile {
         tool: format!("pairwise-audit {}", env!("CARGO_PKG_VERSION")),
+        estimated_errors: estimate.map(|e| e.count),
+        estimated_errors_interval: estimate.map(|e| e.interval),
+        estimated_errors_matrix: estimate.map(|e| e.matrix.as_slice()),
+        estimated_errors_scored: estimate.map(|e| e.scored),
+        estimated_errors_reference: estimate.map(|e| e.reference),
+        review_queue: audit
+            .calibration
+            .as_ref()
+            .map(|c| c.queue(crate::audit::estimate::DEFAULT_CUT).summary()),
         dataset: DatasetInfo {
             path: &run.dataset,
             items: ds.len(),

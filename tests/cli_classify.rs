@@ -145,22 +145,20 @@ fn classify_sample_writes_every_file_with_its_schema() {
     }
     assert!(flagged_in_predictions > 0);
 
-    // flagged.csv: the flagged items, by suspicion descending.
+    // flagged.csv: the review queue, by suspicion descending, each more likely wrong than
+    // right (the behaviour on known errors is `the_queue_finds_injected_errors…`).
     let (fh, frows) = read_csv(&out.join("flagged.csv"));
-    assert_eq!(frows.len(), flagged_in_predictions);
     let s = column(&fh, "suspicion");
+    let p = column(&fh, "p_wrong");
     let scores: Vec<f64> = frows.iter().map(|r| r[s].parse().unwrap()).collect();
     assert!(
         scores.windows(2).all(|w| w[0] >= w[1]),
         "flagged.csv is not sorted by suspicion"
     );
+    assert!(frows.iter().all(|r| r[p].parse::<f64>().unwrap() >= 0.5));
     let idc = column(&fh, "id");
-    let flagged_ids: HashSet<&str> = rows
-        .iter()
-        .filter(|r| !r[flag_col].is_empty())
-        .map(|r| r[0].as_str())
-        .collect();
-    assert!(frows.iter().all(|r| flagged_ids.contains(r[idc].as_str())));
+    let known_ids: HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert!(frows.iter().all(|r| known_ids.contains(r[idc].as_str())));
 
     // pairs.json: C(C−1)/2 records per modality, each with a ratio per dimension.
     let pairs = read_json(&out.join("pairs.json"));
@@ -205,6 +203,21 @@ fn classify_sample_writes_every_file_with_its_schema() {
         m["flags"]["flagged"].as_u64().unwrap() as usize,
         flagged_in_predictions
     );
+    // The estimate: a count inside its interval, a C × C matrix, and the queue's size.
+    let count = m["estimated_errors"].as_f64().unwrap();
+    let interval = m["estimated_errors_interval"].as_array().unwrap();
+    let (lo, hi) = (interval[0].as_f64().unwrap(), interval[1].as_f64().unwrap());
+    assert!(
+        lo <= count && count <= hi && hi <= 1870.0,
+        "{count} in [{lo}, {hi}]"
+    );
+    let matrix = m["estimated_errors_matrix"].as_array().unwrap();
+    assert_eq!(matrix.len(), c);
+    assert!(matrix.iter().all(|r| r.as_array().unwrap().len() == c));
+    assert_eq!(
+        m["review_queue"]["items"].as_u64().unwrap() as usize,
+        frows.len()
+    );
     let perms = m["modalities"][0]["permutations"].as_array().unwrap();
     assert_eq!(perms.len(), 4, "⌈log₂ 9⌉ rounds");
     assert_eq!(perms[0].as_array().unwrap().len(), c);
@@ -222,6 +235,84 @@ fn classify_sample_writes_every_file_with_its_schema() {
             "pairs.json",
             "predictions.csv"
         ]
+    );
+}
+
+/// sample_data with every `step`-th annotation moved to another class picked at random (a
+/// fixed LCG): (folder, flipped ids).
+fn sample_with_flips(step: usize) -> (tempfile::TempDir, HashSet<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "classes.csv",
+        "image_embeddings.npy",
+        "text_embeddings.npy",
+        "class_embeddings.npy",
+    ] {
+        std::fs::copy(sample().join(f), dir.path().join(f)).unwrap();
+    }
+    let classes = sample_classes();
+    let mut reader = csv::Reader::from_path(sample().join("items.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let label = header.iter().position(|h| h == "label").unwrap();
+    let mut writer = csv::Writer::from_path(dir.path().join("items.csv")).unwrap();
+    writer.write_record(&header).unwrap();
+    let mut flipped = HashSet::new();
+    let mut state: u64 = 7;
+    for (i, rec) in reader.records().enumerate() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        // No images in the copy: the column would point nowhere.
+        if let Some(img) = header.iter().position(|h| h == "image") {
+            rec[img].clear();
+        }
+        if i % step == 0 {
+            let k = classes.iter().position(|c| *c == rec[label]).unwrap();
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let shift = 1 + (state >> 33) as usize % (classes.len() - 1);
+            rec[label] = classes[(k + shift) % classes.len()].clone();
+            flipped.insert(rec[0].clone());
+        }
+        writer.write_record(&rec).unwrap();
+    }
+    writer.flush().unwrap();
+    (dir, flipped)
+}
+
+#[test]
+fn the_queue_finds_injected_errors_and_the_estimate_counts_them() {
+    let (data, flipped) = sample_with_flips(10);
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "classify",
+        data.path().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = read_json(&out.path().join("metrics.json"));
+    let count = m["estimated_errors"].as_f64().unwrap();
+    let truth = flipped.len() as f64;
+    assert!(
+        (count - truth).abs() <= 0.25 * truth,
+        "{truth} flipped, estimated {count}"
+    );
+    let (fh, frows) = read_csv(&out.path().join("flagged.csv"));
+    let idc = column(&fh, "id");
+    let hits = frows.iter().filter(|r| flipped.contains(&r[idc])).count();
+    let (precision, recall) = (hits as f64 / frows.len() as f64, hits as f64 / truth);
+    let f1 = 2.0 * precision * recall / (precision + recall);
+    assert!(
+        f1 >= 0.75,
+        "queue of {}: precision {precision:.3}, recall {recall:.3}",
+        frows.len()
+    );
+    // The expected precision the tool states is near what it achieved.
+    let expected = m["review_queue"]["expected_precision"].as_f64().unwrap();
+    assert!(
+        (expected - precision).abs() < 0.15,
+        "expected {expected}, measured {precision}"
     );
 }
 

@@ -19,9 +19,12 @@
 //!
 //! The suspicion score comes from a pluggable [`Scorer`] of `crate::scorers`.
 
+pub mod estimate;
+
 use serde::{Deserialize, Serialize};
 
 use crate::scorers::{ScoreInput, ScoreSet, Scorer};
+use estimate::Calibration;
 
 use crate::{Cancelled, ClassId, Classification, Dataset, Modality, ModalityResult, Monitor};
 
@@ -227,6 +230,9 @@ pub struct Audit {
     pub flags: Vec<Flags>,
     pub kinds: Vec<FlagKind>,
     pub scores: ScoreSet,
+    /// The error-count estimate and per-item probabilities fitted to the scores (`None`
+    /// with fewer than 20 scored items).
+    pub calibration: Option<Calibration>,
 }
 
 impl Audit {
@@ -276,12 +282,41 @@ impl Audit {
             annotations: &annotations,
             monitor,
         })?;
+        let score: Vec<Option<f64>> = (0..annotations.len()).map(|i| scores.score(i)).collect();
+        let challengers: Vec<Option<ClassId>> = scores
+            .items
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.challenger))
+            .collect();
+        // The second pass that measures how wrong annotations score on this catalogue.
+        let reference = match estimate::reference_flips(&annotations, ds.num_classes()) {
+            Some(f) => {
+                monitor.begin(crate::Stage::Audit, None, annotations.len() as u64);
+                let again = scorer.score(&ScoreInput {
+                    ds,
+                    cls,
+                    annotations: &f.labels,
+                    monitor,
+                })?;
+                estimate::split_pass(&f.flipped, |i| again.score(i))
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let calibration = Calibration::fit(
+            &score,
+            &reference.0,
+            &reference.1,
+            &annotations,
+            &challengers,
+            ds.num_classes(),
+        );
         Ok(Audit {
             modalities,
             annotations,
             flags,
             kinds,
             scores,
+            calibration,
         })
     }
 
@@ -324,6 +359,20 @@ impl Audit {
     }
 
     /// The flagged items in `ranking` order (the rows of `flagged.csv`).
+    /// The review queue at the default cut, most suspicious first; without a calibration,
+    /// the flagged items.
+    pub fn queue(&self) -> Vec<usize> {
+        match &self.calibration {
+            Some(c) => c.queue(estimate::DEFAULT_CUT).items,
+            None => self.flagged_ranking(),
+        }
+    }
+
+    /// The probability that item `i`'s annotation is wrong, where calibrated.
+    pub fn p_wrong(&self, i: usize) -> Option<f64> {
+        self.calibration.as_ref().and_then(|c| c.posterior[i])
+    }
+
     pub fn flagged_ranking(&self) -> Vec<usize> {
         self.ranking()
             .into_iter()

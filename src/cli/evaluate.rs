@@ -166,6 +166,13 @@ fn fmt_ms(values: impl IntoIterator<Item = Option<f64>>) -> String {
     }
 }
 
+fn fmt_count(values: impl IntoIterator<Item = Option<f64>>) -> String {
+    match mean_sd(values) {
+        Some((m, sd)) => format!("{m:.0}±{sd:.0}"),
+        None => "–".into(),
+    }
+}
+
 pub fn print_report(
     out: &mut impl Write,
     dataset: &std::path::Path,
@@ -221,5 +228,32 @@ pub fn print_report(
     writeln!(
         out,
         "k = number of errors; values are mean±sd over runs; time = scoring only, per run"
+    )?;
+    writeln!(
+        out,
+        "\n{:<20} {:>8} {:>15} {:>8} {:>15} {:>15} {:>15} {:>15}",
+        "scorer", "errors", "estimated", "queued", "expected P", "P@queue", "R@queue", "F1@queue"
+    )?;
+    for s in &r.scorers {
+        let runs = &s.runs;
+        let queued = runs.iter().map(|m| m.queued as f64).sum::<f64>() / runs.len().max(1) as f64;
+        let errors = runs.iter().map(|m| m.errors as f64).sum::<f64>() / runs.len().max(1) as f64;
+        writeln!(
+            out,
+            "{:<20} {:>8.0} {:>15} {:>8.0} {:>15} {:>15} {:>15} {:>15}",
+            s.scorer,
+            errors,
+            fmt_count(runs.iter().map(|m| m.estimated_errors)),
+            queued,
+            fmt_ms(runs.iter().map(|m| m.expected_precision_queue)),
+            fmt_ms(runs.iter().map(|m| m.precision_queue)),
+            fmt_ms(runs.iter().map(|m| m.recall_queue)),
+            fmt_ms(runs.iter().map(|m| m.f1_queue)),
+        )?;
+    }
+    writeln!(
+        out,
+        "estimated = the error count from the scores alone (docs/scorers.md); \
+         queue = items more likely wrong than right"
     )
 }

@@ -104,7 +104,59 @@ pub fn render(r: &Run<'_>) -> String {
         };
         let _ = writeln!(s, "  {:<34} {:>7}", kind.describe(), n);
     }
-    let ranking = r.audit.flagged_ranking();
+    match &r.audit.calibration {
+        Some(c) => {
+            let e = &c.estimate;
+            let q = c.queue(pairwise_audit::audit::estimate::DEFAULT_CUT);
+            let _ = writeln!(
+                s,
+                "\nEstimated wrong annotations: {:.0} of {} scored ({:.1}%; 90% interval {:.0}–{:.0})",
+                e.count,
+                e.scored,
+                100.0 * e.count / e.scored.max(1) as f64,
+                e.interval.0,
+                e.interval.1
+            );
+            let _ = writeln!(
+                s,
+                "Review queue (flagged.csv): {} items more likely wrong than right, expected precision {}, expected to hold {} of the errors",
+                q.items.len(),
+                q.expected_precision
+                    .map_or("–".into(), |p| format!("{p:.2}")),
+                q.expected_recall
+                    .map_or("–".into(), |p| format!("{:.0}%", 100.0 * p))
+            );
+            let mut cells: Vec<(usize, usize, f64)> = e
+                .matrix
+                .iter()
+                .enumerate()
+                .flat_map(|(y, row)| row.iter().enumerate().map(move |(c, &v)| (y, c, v)))
+                .filter(|&(_, _, v)| v >= 0.5)
+                .collect();
+            cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+            if !cells.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "Likely confusions (annotated → likely true: expected count):"
+                );
+                for (y, c, v) in cells.into_iter().take(5) {
+                    let _ = writeln!(
+                        s,
+                        "  {} → {}: {v:.0}",
+                        r.ds.class_name(y),
+                        r.ds.class_name(c)
+                    );
+                }
+            }
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "\nNo error-count estimate: fewer than 20 items have a suspicion score; flagged.csv lists the flagged items."
+            );
+        }
+    }
+    let ranking = r.audit.queue();
     let scored: Vec<usize> = ranking
         .iter()
         .copied()
@@ -114,7 +166,7 @@ pub fn render(r: &Run<'_>) -> String {
     if !scored.is_empty() {
         let _ = writeln!(
             s,
-            "\nMost suspicious flagged items (all {} in flagged.csv):",
+            "\nMost suspicious queued items (all {} in flagged.csv):",
             ranking.len()
         );
         for i in scored {
