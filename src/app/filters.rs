@@ -37,6 +37,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
                 };
             }
         }
+        queue_filter(ui, &r, filter, &mut app.persisted.queue_cut);
         ui.add_space(8.0);
         ui.heading("Classes");
         class_combo(ui, "Annotation", &r, &mut filter.annotation);
@@ -91,6 +92,44 @@ fn class_combo(
             }
         })
         .response
+}
+
+/// The review queue: toggle it as a filter and move its cut, seeing the expected precision.
+fn queue_filter(ui: &mut egui::Ui, r: &Results, filter: &mut super::grid::Filter, cut: &mut u8) {
+    ui.add_space(8.0);
+    ui.heading("Review queue");
+    let Some(stats) = r.queue_stats(f64::from(*cut) / 100.0) else {
+        ui.weak("No estimate for this run (too few scored items).");
+        return;
+    };
+    if ui
+        .selectable_label(filter.queue.is_some(), format!("queue ({})", stats.items))
+        .on_hover_text(
+            "Items whose annotation is more likely wrong than the cut, most suspicious first",
+        )
+        .clicked()
+    {
+        filter.queue = if filter.queue.is_some() {
+            None
+        } else {
+            Some(*cut)
+        };
+    }
+    // Room for the value box and its label beside the slider in a narrow column.
+    ui.spacing_mut().slider_width = (ui.available_width() - 90.0).max(40.0);
+    let moved = ui
+        .add(egui::Slider::new(cut, 5..=99).text("% cut"))
+        .on_hover_text("Queue the items at least this likely to carry a wrong annotation")
+        .changed();
+    if moved && filter.queue.is_some() {
+        filter.queue = Some(*cut);
+    }
+    ui.weak(format!(
+        "expected precision {}",
+        stats
+            .expected_precision
+            .map_or("–".into(), |p| format!("{p:.2}"))
+    ));
 }
 
 pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {

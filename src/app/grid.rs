@@ -79,6 +79,8 @@ pub struct Filter {
     pub search: String,
     pub cell: Option<CellFilter>,
     pub status: Option<StatusFilter>,
+    /// Only the review queue at this cut (percent probability of a wrong annotation).
+    pub queue: Option<u8>,
 }
 
 impl Filter {
@@ -86,6 +88,14 @@ impl Filter {
         let row = &r.rows[i];
         if let Some(f) = self.status
             && !f.keeps(status.get(i).copied().unwrap_or(0))
+        {
+            return false;
+        }
+        if let Some(cut) = self.queue
+            && !r
+                .audit
+                .p_wrong(i)
+                .is_some_and(|p| p >= f64::from(cut) / 100.0)
         {
             return false;
         }

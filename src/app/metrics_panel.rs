@@ -11,6 +11,8 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
         ui.weak("No results yet.");
         return;
     };
+    estimate(ui, &r, app.persisted.queue_cut);
+    ui.add_space(10.0);
     let m = &r.metrics;
     ui.label(RichText::new("Agreement of text and image labels").strong());
     if m.agreement.is_empty() {
@@ -67,6 +69,60 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
                 ui.monospace(format!("{:.3}", row.scores.accuracy));
                 ui.monospace(format!("{:.3}", row.scores.weighted_f1));
                 ui.monospace(format!("{:.3}", row.scores.macro_f1));
+                ui.end_row();
+            }
+        });
+}
+
+/// How many annotations are wrong (the engine's estimate), the likeliest confusions, and the
+/// queue at the current cut.
+fn estimate(ui: &mut egui::Ui, r: &super::review::Results, cut: u8) {
+    ui.label(RichText::new("Estimated wrong annotations").strong());
+    let Some(cal) = &r.audit.calibration else {
+        ui.weak("No estimate: fewer than 20 items have a suspicion score.");
+        return;
+    };
+    let e = &cal.estimate;
+    ui.label(format!(
+        "{:.0} of {} scored ({:.1}%), 90% interval {:.0}–{:.0}",
+        e.count,
+        e.scored,
+        100.0 * e.count / e.scored.max(1) as f64,
+        e.interval.0,
+        e.interval.1
+    ));
+    if let Some(q) = r.queue_stats(f64::from(cut) / 100.0) {
+        ui.weak(format!(
+            "queue at the {cut}% cut: {} items, expected precision {}",
+            q.items,
+            q.expected_precision
+                .map_or("–".into(), |p| format!("{p:.2}"))
+        ));
+    }
+    let mut cells: Vec<(usize, usize, f64)> = e
+        .matrix
+        .iter()
+        .enumerate()
+        .flat_map(|(y, row)| row.iter().enumerate().map(move |(c, &v)| (y, c, v)))
+        .filter(|&(_, _, v)| v >= 0.5)
+        .collect();
+    cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+    if cells.is_empty() {
+        return;
+    }
+    egui::Grid::new("likely confusions")
+        .num_columns(3)
+        .striped(true)
+        .spacing([18.0, 4.0])
+        .show(ui, |ui| {
+            ui.weak("annotated");
+            ui.weak("likely true");
+            ui.weak("expected");
+            ui.end_row();
+            for (y, c, v) in cells.into_iter().take(10) {
+                ui.label(r.dataset.class_name(y));
+                ui.label(r.dataset.class_name(c));
+                ui.monospace(format!("{v:.0}"));
                 ui.end_row();
             }
         });

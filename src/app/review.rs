@@ -120,7 +120,30 @@ pub struct Results {
     pub elapsed: Duration,
 }
 
+/// The review queue at one cut: its size and the share of it expected to be wrong.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueStats {
+    pub items: usize,
+    pub expected_precision: Option<f64>,
+}
+
 impl Results {
+    /// The queue at `cut` (a probability), or `None` when the run has no calibration.
+    pub fn queue_stats(&self, cut: f64) -> Option<QueueStats> {
+        let cal = self.audit.calibration.as_ref()?;
+        let (mut items, mut mass) = (0usize, 0.0);
+        for p in cal.posterior.iter().flatten() {
+            if *p >= cut {
+                items += 1;
+                mass += p;
+            }
+        }
+        Some(QueueStats {
+            items,
+            expected_precision: (items > 0).then(|| mass / items as f64),
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }

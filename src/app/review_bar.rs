@@ -140,21 +140,54 @@ pub fn strip(ui: &mut egui::Ui, app: &AuditApp, r: &Results, cmds: &mut Vec<Comm
     });
 }
 
-/// "reviewed X of Y flagged" and whether every decision is on disk.
+/// How far through the review queue the reviewer is ("reviewed X of Y flagged" when the run
+/// has no queue), the precision their decisions measure beside the expected one, and
+/// whether every decision is on disk.
 pub fn progress_text(app: &AuditApp, r: &Results) -> Option<(String, Option<String>)> {
     let s = app.session.as_ref()?;
-    let flagged = r
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, row)| row.flag != pairwise_audit::audit::FlagKind::None);
+    let cut = f64::from(app.persisted.queue_cut) / 100.0;
+    let queued = |i: usize| match &r.audit.calibration {
+        Some(c) => c.posterior[i].is_some_and(|p| p >= cut),
+        None => r.rows[i].flag != pairwise_audit::audit::FlagKind::None,
+    };
     let (mut done, mut total) = (0, 0);
-    for (i, _) in flagged {
+    // Of the decided queue items: relabels (confirmed errors), accepts, and their expected
+    // share of errors.
+    let (mut relabeled, mut accepted, mut expected) = (0usize, 0usize, 0.0);
+    for i in (0..r.rows.len()).filter(|&i| queued(i)) {
         total += 1;
-        if s.status_of(i) != super::decisions::UNREVIEWED {
+        let status = s.status_of(i);
+        if status != super::decisions::UNREVIEWED {
             done += 1;
         }
+        let decided = match status {
+            1 => {
+                accepted += 1;
+                true
+            }
+            2 => {
+                relabeled += 1;
+                true
+            }
+            _ => false,
+        };
+        if decided {
+            expected += r.audit.p_wrong(i).unwrap_or(0.0);
+        }
     }
+    let what = if r.audit.calibration.is_some() {
+        format!("in the queue ({}% cut)", app.persisted.queue_cut)
+    } else {
+        "flagged".to_string()
+    };
+    let precision = match relabeled + accepted {
+        0 => String::new(),
+        n => format!(
+            " · precision so far {:.2} (expected {:.2})",
+            relabeled as f64 / n as f64,
+            expected / n as f64
+        ),
+    };
     let (pending, error) = s.save_state();
     let saved = match (pending, error) {
         (_, Some(e)) => Some(e),
@@ -163,7 +196,7 @@ pub fn progress_text(app: &AuditApp, r: &Results) -> Option<(String, Option<Stri
     };
     Some((
         format!(
-            "reviewed {done} of {total} flagged · {} in all",
+            "reviewed {done} of {total} {what}{precision} · {} in all",
             match s.history.reviewed_count() {
                 1 => "1 decision".to_string(),
                 n => format!("{n} decisions"),

@@ -141,7 +141,109 @@ fn keyboard_decisions_advance_through_the_grid_order() {
     // The grid shows the statuses (beside the "accepted" status filter).
     assert_eq!(h.query_all_by_label("accepted").count(), 2);
     h.get_by_label(&format!("» {}", r.dataset.class_name(image)));
-    h.get_by_label("reviewed 3 of 959 flagged · 3 decisions in all");
+    // The sample's own annotations are estimated right, so its queue is empty and the three
+    // decisions lie outside it.
+    let queued = r.queue_stats(0.5).unwrap().items;
+    let inside = o[..4]
+        .iter()
+        .filter(|&&i| r.audit.p_wrong(i).is_some_and(|p| p >= 0.5) && status(&h, &r, i).is_some())
+        .count();
+    h.get_by_label(&format!(
+        "reviewed {inside} of {queued} in the queue (50% cut) · 3 decisions in all"
+    ));
+}
+
+/// sample_data with every tenth annotation moved to another class: (folder, flipped rows).
+fn dataset_with_flips() -> (tempfile::TempDir, Vec<usize>) {
+    let dir = dataset_copy();
+    let path = dir.path().join("items.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let label = header.iter().position(|h| h == "label").unwrap();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let classes: Vec<String> = csv::Reader::from_path(dir.path().join("classes.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&header).unwrap();
+    let mut flipped = Vec::new();
+    for (i, mut row) in rows.into_iter().enumerate() {
+        if i % 10 == 0 {
+            let k = classes.iter().position(|c| *c == row[label]).unwrap();
+            row[label] = classes[(k + 1 + (i / 10) % (classes.len() - 1)) % classes.len()].clone();
+            flipped.push(i);
+        }
+        writer.write_record(&row).unwrap();
+    }
+    writer.flush().unwrap();
+    (dir, flipped)
+}
+
+/// The queue's cut slider (its label is also a text node of its own).
+fn cut_slider<'a>(h: &'a Harness<'_, AuditApp>) -> egui_kittest::Node<'a> {
+    h.get(
+        egui_kittest::kittest::by()
+            .label("% cut")
+            .role(egui::accesskit::Role::Slider),
+    )
+}
+
+#[test]
+fn the_review_queue_filters_the_grid_moves_with_its_cut_and_measures_precision() {
+    let (dir, flipped) = dataset_with_flips();
+    let mut h = harness();
+    let r = open(&mut h, dir.path());
+    let stats = r.queue_stats(0.5).unwrap();
+    assert!(stats.items > 100, "{stats:?}");
+    // The queue filter shows exactly the queued items, most suspicious first.
+    h.get_by_label(&format!("queue ({})", stats.items)).click();
+    h.run_steps(2);
+    let shown = order(&h);
+    assert_eq!(shown.len(), stats.items);
+    assert!(shown.iter().all(|&i| r.audit.p_wrong(i).unwrap() >= 0.5));
+    let hits = shown.iter().filter(|i| flipped.contains(i)).count();
+    assert!(
+        hits as f64 > 0.8 * shown.len() as f64,
+        "{hits} of {}",
+        shown.len()
+    );
+    h.get_by_label(&format!(
+        "expected precision {:.2}",
+        stats.expected_precision.unwrap()
+    ));
+    // A stricter cut queues fewer items, and the grid follows.
+    cut_slider(&h).set_value_accesskit(95.0);
+    h.run_steps(2);
+    assert_eq!(h.state().persisted.queue_cut, 95);
+    let strict = r.queue_stats(0.95).unwrap().items;
+    assert!(strict < stats.items);
+    assert_eq!(order(&h).len(), strict);
+    h.get_by_label(&format!("queue ({strict})"));
+    // Decisions are evidence: relabel the first two, accept the third.
+    cut_slider(&h).set_value_accesskit(50.0);
+    h.run_steps(2);
+    let first = order(&h)[0];
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, Command::Select(Some(first)));
+    h.run_steps(1);
+    press(&mut h, Key::T);
+    press(&mut h, Key::T);
+    press(&mut h, Key::A);
+    let o = order(&h);
+    let expected: f64 = o[..3]
+        .iter()
+        .map(|&i| r.audit.p_wrong(i).unwrap())
+        .sum::<f64>()
+        / 3.0;
+    h.get_by_label(&format!(
+        "reviewed 3 of {} in the queue (50% cut) · precision so far 0.67 (expected {expected:.2}) · 3 decisions in all",
+        stats.items
+    ));
 }
 
 #[test]

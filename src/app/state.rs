@@ -64,6 +64,9 @@ pub struct Persisted {
     pub auto_advance: bool,
     /// Decision logs kept away from their dataset (a read-only folder): (dataset, log).
     pub log_paths: Vec<(PathBuf, PathBuf)>,
+    /// The review queue's cut: items whose probability of a wrong annotation is at least
+    /// this many percent.
+    pub queue_cut: u8,
 }
 
 impl Default for Persisted {
@@ -80,6 +83,7 @@ impl Default for Persisted {
             dark_mode: true,
             auto_advance: true,
             log_paths: Vec::new(),
+            queue_cut: 50,
         }
     }
 }
