@@ -204,8 +204,9 @@ impl Calibration {
             let (sa, sb) = (self.scores[a].unwrap_or(0.0), self.scores[b].unwrap_or(0.0));
             sb.total_cmp(&sa).then(a.cmp(&b))
         });
-        let held: f64 = items.iter().filter_map(|&i| self.posterior[i]).sum();
-        let total: f64 = self.posterior.iter().flatten().sum();
+        // (`+ 0.0`: an empty f64 sum is −0.0, which prints as "-0".)
+        let held: f64 = items.iter().filter_map(|&i| self.posterior[i]).sum::<f64>() + 0.0;
+        let total: f64 = self.posterior.iter().flatten().sum::<f64>() + 0.0;
         Queue {
             cut,
             expected_precision: (!items.is_empty()).then(|| held / items.len() as f64),
