@@ -122,7 +122,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let Some(res) = r.classification.get(m) else {
         return;
     };
-    let Some(rec) = res.pairs.get(pair.index(c)) else {
+    let Some(rec) = res.pair(pair) else {
         ui.weak("This run has no record for that pair.");
         return;
     };

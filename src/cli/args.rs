@@ -95,6 +95,9 @@ pub struct SynthArgs {
     /// Fraction of annotations flipped to another class (truth.csv keeps the real ones).
     #[arg(long, default_value_t = 0.05)]
     pub flip: f64,
+    /// Class sizes fall off as rank^-ZIPF: 0 gives balanced classes, 1 Zipf's law.
+    #[arg(long, default_value_t = pairwise_audit::synth::IMBALANCE)]
+    pub zipf: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Folder to write the catalogue into (created if missing).
