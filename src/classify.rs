@@ -78,6 +78,21 @@ impl ModalityResult {
     }
 }
 
+impl ModalityResult {
+    /// Give every computed pair every dimension's ratio (for `pairs.json` on request). `x`
+    /// must be this modality's embeddings.
+    pub fn fill_ratios(&mut self, x: ArrayView2<f32>) {
+        let Some(basis) = self.basis.clone() else {
+            return;
+        };
+        let (inv_norms, scores) = (&self.inv_norms, self.scores.view());
+        self.pairs
+            .par_iter_mut()
+            .filter(|rec| rec.ratios.len() != x.ncols())
+            .for_each(|rec| *rec = basis.record(x, inv_norms, scores, rec.pair, true));
+    }
+}
+
 /// The result of `classify` for every requested modality that the dataset has.
 #[derive(Clone, Debug)]
 pub struct Classification {

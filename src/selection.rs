@@ -26,7 +26,9 @@ pub struct PairRecord {
     pub dims: Vec<u32>,
     /// Cross ratio of each selected dimension, parallel to `dims`.
     pub dim_ratios: Vec<f64>,
-    /// Cross ratio of every dimension, in dimension order.
+    /// Cross ratio of every dimension, in dimension order; empty when the run kept only the
+    /// selected dimensions' ratios (many classes; see `ModalityResult::pairs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ratios: Vec<f64>,
 }
 

@@ -73,6 +73,11 @@ pub struct ClassifyArgs {
         value_parser = clap::builder::PossibleValuesParser::new(pairwise_audit::scorers::scorer_names())
     )]
     pub scorer: String,
+    /// Every dimension's cross ratio for every pair in pairs.json. With many classes the run
+    /// keeps only the selected dimensions' ratios of the pairs it played; this computes the
+    /// rest (one pass over each played pair's items).
+    #[arg(long)]
+    pub all_ratios: bool,
     /// No progress bars or warnings on stderr (the summary still goes to stdout).
     #[arg(long, short)]
     pub quiet: bool,

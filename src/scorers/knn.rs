@@ -4,7 +4,7 @@
 //! f32 gemm over row blocks × column tiles so that memory stays `O(n·k + threads·block·tile)`;
 //! the `n × n` similarity matrix never exists. Row blocks run in parallel. Measured numbers are
 //! in BENCHMARKS.md ("Suspicion quality"); on 2 cores 100 000 items at d = 384 take minutes,
-//! not hours, which is why the default ranking does not depend on it.
+//! not hours: above `knn_exact_max_items` the vote uses the approximate search of `ann`.
 
 use ndarray::{Array2, Axis, s};
 use rayon::prelude::*;
@@ -108,7 +108,17 @@ pub fn score(
     let mut nbs = Vec::new();
     for (m, x) in &inputs.views {
         monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
-        nbs.push(neighbours_with(x.rows(), params.knn_k, *m, monitor)?);
+        let nb = if x.nrows() <= params.knn_exact_max_items {
+            neighbours_with(x.rows(), params.knn_k, *m, monitor)?
+        } else {
+            let ann = super::ann::AnnParams {
+                dims: params.knn_dims,
+                probe: params.knn_probe,
+                reference: params.knn_reference_items,
+            };
+            super::ann::neighbours(x.rows(), params.knn_k, *m, ann, monitor)?
+        };
+        nbs.push(nb);
     }
     let mut s = vote(nbs, labels, inputs.num_classes);
     // Items whose neighbours all agree have no challenger from the vote; name the strongest
