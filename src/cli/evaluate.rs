@@ -63,10 +63,10 @@ pub struct EvaluateArgs {
     /// search [default: 5000].
     #[arg(long)]
     pub knn_exact_max_items: Option<usize>,
-    /// Principal directions of the approximate neighbour search [default: 64].
+    /// Principal directions of the approximate neighbour search [default: 32].
     #[arg(long)]
     pub knn_dims: Option<usize>,
-    /// Cells the approximate neighbour search visits per item [default: 4].
+    /// Cells the approximate neighbour search visits per item [default: 8].
     #[arg(long)]
     pub knn_probe: Option<usize>,
     /// Reference items the approximate neighbour search looks among [default: 100000].

@@ -281,7 +281,10 @@ fn search(
                 .map(move |&p| (p, q as u32))
         })
         .collect();
-    wants.sort_unstable();
+    // The queries' own cell first: their nearest candidates then raise the bar early and
+    // most later candidates fail one comparison.
+    let own = probes[queries[0] as usize * probe];
+    wants.sort_unstable_by_key(|&(p, q)| (p != own, p, q));
     let mut lists: Vec<Vec<(f32, u32)>> = vec![Vec::with_capacity(k + 1); queries.len()];
     for group in wants.chunk_by(|a, b| a.0 == b.0) {
         let cell = group[0].0 as usize;
@@ -329,12 +332,120 @@ fn insert_best(
     k: usize,
 ) {
     let better = |a: (f32, u32), b: (f32, u32)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
+    let mut bar = if list.len() == k {
+        list[k - 1].0
+    } else {
+        f32::NEG_INFINITY
+    };
     for (sim, j) in candidates {
-        if j == me || (list.len() == k && !better((sim, j), list[k - 1])) {
+        // One comparison for the many that cannot enter; ties go the long way.
+        if sim < bar || j == me || (list.len() == k && !better((sim, j), list[k - 1])) {
             continue;
         }
         let pos = list.partition_point(|&e| better(e, (sim, j)));
         list.insert(pos, (sim, j));
         list.truncate(k);
+        if list.len() == k {
+            bar = list[k - 1].0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scorers::View;
+    use rand::{Rng, SeedableRng};
+
+    /// `clusters` tight clusters of `per` rows around random unit centres in `d` dimensions.
+    fn clustered(clusters: usize, per: usize, d: usize, seed: u64) -> Array2<f32> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let centres = Array2::from_shape_fn((clusters, d), |_| rng.random_range(-1.0f32..1.0));
+        Array2::from_shape_fn((clusters * per, d), |(i, j)| {
+            centres[[i % clusters, j]] + rng.random_range(-0.05f32..0.05)
+        })
+    }
+
+    fn exact(x: &Array2<f32>, k: usize) -> Vec<Vec<u32>> {
+        let u = crate::scorers::unit_rows(x.view());
+        (0..u.nrows())
+            .map(|i| {
+                let mut all: Vec<(f32, u32)> = (0..u.nrows())
+                    .filter(|&j| j != i)
+                    .map(|j| (u.row(i).dot(&u.row(j)), j as u32))
+                    .collect();
+                all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                all.into_iter().take(k).map(|(_, j)| j).collect()
+            })
+            .collect()
+    }
+
+    const PARAMS: AnnParams = AnnParams {
+        dims: 16,
+        probe: 4,
+        reference: 100_000,
+    };
+
+    #[test]
+    fn on_clustered_data_it_finds_the_exact_neighbours_the_same_at_any_thread_count() {
+        let x = clustered(30, 40, 16, 1);
+        let view = View::owned(x.clone());
+        let nb = neighbours(view.rows(), 10, Modality::Image, PARAMS, &Monitor::new()).unwrap();
+        let want = exact(&x, 10);
+        let hits: usize = (0..x.nrows())
+            .map(|i| {
+                let got = nb.indices.row(i);
+                want[i]
+                    .iter()
+                    .filter(|j| got.iter().any(|g| g == *j))
+                    .count()
+            })
+            .sum();
+        let recall = hits as f64 / (10 * x.nrows()) as f64;
+        assert!(recall > 0.95, "recall {recall}");
+        // Every list is sorted best first and never holds the item itself.
+        for i in 0..x.nrows() {
+            let s = nb.similarities.row(i);
+            assert!(
+                s.iter().zip(s.iter().skip(1)).all(|(a, b)| a >= b),
+                "row {i}"
+            );
+            assert!(
+                nb.indices.row(i).iter().all(|&j| j as usize != i),
+                "row {i}"
+            );
+        }
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| neighbours(view.rows(), 10, Modality::Image, PARAMS, &Monitor::new()))
+            .unwrap();
+        assert_eq!(one, nb);
+    }
+
+    #[test]
+    fn neighbours_come_from_the_reference_items_only() {
+        let x = clustered(20, 50, 16, 2);
+        let view = View::owned(x);
+        let params = AnnParams {
+            reference: 250,
+            ..PARAMS
+        };
+        let nb = neighbours(view.rows(), 5, Modality::Text, params, &Monitor::new()).unwrap();
+        // 1,000 rows, at most 250 references: every 4th row.
+        assert!(nb.indices.iter().all(|&j| j % 4 == 0));
+        assert!((0..1000).all(|i| nb.indices.row(i).iter().all(|&j| j as usize != i)));
+    }
+
+    #[test]
+    fn a_cancelled_monitor_stops_the_search() {
+        let view = View::owned(clustered(10, 30, 8, 3));
+        let m = Monitor::new();
+        m.cancel();
+        assert_eq!(
+            neighbours(view.rows(), 5, Modality::Image, PARAMS, &m),
+            Err(Cancelled)
+        );
     }
 }

@@ -33,7 +33,7 @@ pub fn combined(
 ) -> Result<Suspicion, Cancelled> {
     let members = vec![
         whitened::score(inputs, labels, params, monitor)?,
-        knn::score(inputs, labels, params, monitor)?,
+        knn::score_votes(inputs, labels, params, false, monitor)?,
     ];
     Ok(combine(&members, labels, Calibration::ZScore))
 }

@@ -105,6 +105,18 @@ pub fn score(
     params: &ScorerParams,
     monitor: &Monitor,
 ) -> Result<Suspicion, Cancelled> {
+    score_votes(inputs, labels, params, true, monitor)
+}
+
+/// `score`; without `with_fallback` an item whose neighbours all agree has no challenger
+/// (a combination takes its other members' instead of paying for the prototypes).
+pub fn score_votes(
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    with_fallback: bool,
+    monitor: &Monitor,
+) -> Result<Suspicion, Cancelled> {
     let mut nbs = Vec::new();
     for (m, x) in &inputs.views {
         monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
@@ -122,8 +134,9 @@ pub fn score(
     }
     let mut s = vote(nbs, labels, inputs.num_classes);
     // Items whose neighbours all agree have no challenger from the vote; name the strongest
-    // other prototype so that every annotated item has one.
-    if (0..labels.len()).any(|i| labels[i].is_some() && s.challenger[i].is_none()) {
+    // other prototype so that every annotated item has one (a combination names its own).
+    if with_fallback && (0..labels.len()).any(|i| labels[i].is_some() && s.challenger[i].is_none())
+    {
         let fallback = super::prototype::score(inputs, labels, params);
         for i in 0..labels.len() {
             if s.challenger[i].is_none() {

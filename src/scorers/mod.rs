@@ -150,8 +150,8 @@ impl Default for ScorerParams {
             max_cov_items: 10_000,
             metric_rank: 32,
             knn_exact_max_items: 5_000,
-            knn_dims: 64,
-            knn_probe: 4,
+            knn_dims: 32,
+            knn_probe: 8,
             knn_reference_items: 100_000,
             trim: 0.1,
         }
