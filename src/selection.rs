@@ -24,7 +24,9 @@ pub struct PairRecord {
     pub fallback: bool,
     /// The selected dimensions, best first.
     pub dims: Vec<u32>,
-    /// Cross ratio of each selected dimension, parallel to `dims`.
+    /// Cross ratio of each selected dimension, parallel to `dims`; empty, like `ratios`, in
+    /// the records a many-class run keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dim_ratios: Vec<f64>,
     /// Cross ratio of every dimension, in dimension order; empty when the run kept only the
     /// selected dimensions' ratios (many classes; see `ModalityResult::pairs`).
@@ -276,7 +278,7 @@ pub fn score_pairs(
 }
 
 /// One pair's record from the moments of its two kept sides. Without `with_ratios` the
-/// record's `ratios` stay empty (the selected dimensions' ratios are always kept).
+/// record's `ratios` and `dim_ratios` stay empty (the tournament needs only `dims`).
 fn score_pair(
     th: &Thresholds,
     pair: PairKey,
@@ -315,7 +317,11 @@ fn score_pair(
         floor: th.floor,
         margin: th.margins[pair.index(num_classes)],
         fallback,
-        dim_ratios: dims.iter().map(|&j| ratios[j as usize]).collect(),
+        dim_ratios: if with_ratios {
+            dims.iter().map(|&j| ratios[j as usize]).collect()
+        } else {
+            Vec::new()
+        },
         dims,
         ratios: if with_ratios { ratios } else { Vec::new() },
     }
