@@ -31,6 +31,12 @@ const ROUNDS: usize = 4;
 /// Rows per gemm block (projection, assignment, search).
 const BLOCK: usize = 512;
 
+/// Progress units `neighbours` reports for `n` rows: each row once when projected, once when
+/// assigned to its cells and once when searched (the three passes cost about the same).
+pub fn progress_units(n: usize) -> u64 {
+    3 * n as u64
+}
+
 /// Knobs of the approximate search.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AnnParams {
@@ -44,8 +50,8 @@ pub struct AnnParams {
 
 /// The `k` most cosine-similar other reference rows of every row in the
 /// `params.dims`-dimensional principal subspace, best first (ties to the lower index); `k`
-/// is clamped to `m − 1` for `m` reference rows. Advances `monitor` by rows searched; stops
-/// within one cell's search of a cancel.
+/// is clamped to `m − 1` for `m` reference rows. Advances `monitor` by `progress_units(n)`
+/// in all; stops within one block or one cell's search of a cancel.
 pub fn neighbours(
     x: Rows,
     k: usize,
@@ -186,6 +192,7 @@ pub fn project(x: Rows, dims: usize, monitor: &Monitor) -> Result<Array2<f32>, C
                     row.mapv_inplace(|v| v * inv);
                 }
             }
+            monitor.advance(out.nrows() as u64);
             Ok(())
         })?;
     Ok(y)
@@ -254,6 +261,7 @@ fn assign(
                 }
                 out.extend(best.iter().map(|&(_, c)| c));
             }
+            monitor.advance(block.nrows() as u64);
             Ok(out)
         })
         .collect::<Result<_, Cancelled>>()?;
@@ -281,9 +289,12 @@ fn search(
                 .map(move |&p| (p, q as u32))
         })
         .collect();
+    let Some(&first) = queries.first() else {
+        return Vec::new();
+    };
     // The queries' own cell first: their nearest candidates then raise the bar early and
     // most later candidates fail one comparison.
-    let own = probes[queries[0] as usize * probe];
+    let own = probes[first as usize * probe];
     wants.sort_unstable_by_key(|&(p, q)| (p != own, p, q));
     let mut lists: Vec<Vec<(f32, u32)>> = vec![Vec::with_capacity(k + 1); queries.len()];
     for group in wants.chunk_by(|a, b| a.0 == b.0) {
@@ -436,6 +447,16 @@ mod tests {
         // 1,000 rows, at most 250 references: every 4th row.
         assert!(nb.indices.iter().all(|&j| j % 4 == 0));
         assert!((0..1000).all(|i| nb.indices.row(i).iter().all(|&j| j as usize != i)));
+    }
+
+    #[test]
+    fn progress_counts_every_row_in_each_of_the_three_passes() {
+        let view = View::owned(clustered(12, 25, 8, 4));
+        let m = Monitor::new();
+        m.begin(crate::Stage::Audit, None, progress_units(300));
+        neighbours(view.rows(), 5, Modality::Image, PARAMS, &m).unwrap();
+        let p = m.sample();
+        assert_eq!((p.done, p.total), (900, 900));
     }
 
     #[test]

@@ -119,10 +119,15 @@ pub fn score_votes(
 ) -> Result<Suspicion, Cancelled> {
     let mut nbs = Vec::new();
     for (m, x) in &inputs.views {
-        monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
         let nb = if x.nrows() <= params.knn_exact_max_items {
+            monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
             neighbours_with(x.rows(), params.knn_k, *m, monitor)?
         } else {
+            monitor.begin(
+                Stage::Audit,
+                Some(*m),
+                super::ann::progress_units(x.nrows()),
+            );
             let ann = super::ann::AnnParams {
                 dims: params.knn_dims,
                 probe: params.knn_probe,
