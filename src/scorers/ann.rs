@@ -28,6 +28,8 @@ use crate::{Cancelled, Modality, Monitor};
 const SAMPLE: usize = 32_768;
 /// k-means rounds on the sample (the cells need only be reasonable, not optimal).
 const ROUNDS: usize = 4;
+/// Cells searched between two write-outs of their lists.
+const CELL_BATCH: usize = 64;
 /// Rows per gemm block (projection, assignment, search).
 const BLOCK: usize = 512;
 
@@ -105,22 +107,27 @@ pub fn neighbours(
     // Queries grouped by their nearest cell: neighbouring queries probe the same cells.
     let (query_order, query_start) = group_by_cell((0..n as u32).collect(), num_cells, primary);
 
-    let lists: Vec<Vec<Vec<(f32, u32)>>> = (0..num_cells)
-        .into_par_iter()
-        .map(|c| {
-            monitor.check()?;
+    // Cells in batches, each batch's lists written out before the next: the lists of every
+    // item at once would add a third of the neighbour arrays' size again to peak memory.
+    let cell_ids: Vec<usize> = (0..num_cells).collect();
+    for batch in cell_ids.chunks(CELL_BATCH) {
+        let lists: Vec<Vec<Vec<(f32, u32)>>> = batch
+            .par_iter()
+            .map(|&c| {
+                monitor.check()?;
+                let queries = &query_order[query_start[c]..query_start[c + 1]];
+                let out = search(&cells, queries, &probes, probe, k);
+                monitor.advance(queries.len() as u64);
+                Ok(out)
+            })
+            .collect::<Result<_, Cancelled>>()?;
+        for (&c, cell) in batch.iter().zip(lists) {
             let queries = &query_order[query_start[c]..query_start[c + 1]];
-            let out = search(&cells, queries, &probes, probe, k);
-            monitor.advance(queries.len() as u64);
-            Ok(out)
-        })
-        .collect::<Result<_, Cancelled>>()?;
-    for (c, cell) in lists.into_iter().enumerate() {
-        let queries = &query_order[query_start[c]..query_start[c + 1]];
-        for (&i, list) in queries.iter().zip(cell) {
-            for (j, (sim, idx)) in list.into_iter().enumerate() {
-                indices[[i as usize, j]] = idx;
-                sims[[i as usize, j]] = sim;
+            for (&i, list) in queries.iter().zip(cell) {
+                for (j, (sim, idx)) in list.into_iter().enumerate() {
+                    indices[[i as usize, j]] = idx;
+                    sims[[i as usize, j]] = sim;
+                }
             }
         }
     }
