@@ -52,8 +52,12 @@ fn main() {
                 .filter(|&j| j != i)
                 .map(|j| (xi.dot(&x.raw.row(j)) * x.inv_norm[j], j as u32))
                 .collect();
-            all.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
-            let exact: std::collections::HashSet<u32> = all[..k].iter().map(|e| e.1).collect();
+            let kk = nb.k.min(all.len());
+            if kk == 0 {
+                continue;
+            }
+            all.select_nth_unstable_by(kk - 1, |a, b| b.0.total_cmp(&a.0));
+            let exact: std::collections::HashSet<u32> = all[..kk].iter().map(|e| e.1).collect();
             hits += nb
                 .indices
                 .row(i)
@@ -63,11 +67,12 @@ fn main() {
         }
         println!(
             "{m}: n {n}, d {}, dims {}, probe {}: approximate search {approx_s:.2} s; \
-             recall@{k} {:.3} on {} rows (exact for those rows {:.2} s)",
+             recall@{} {:.3} on {} rows (exact for those rows {:.2} s)",
             x.ncols(),
             params.dims,
             params.probe,
-            hits as f64 / (k * sampled.len()) as f64,
+            nb.k,
+            hits as f64 / (nb.k * sampled.len()).max(1) as f64,
             sampled.len(),
             t.elapsed().as_secs_f64()
         );
