@@ -1,12 +1,16 @@
 //! One run: for each modality, baseline → pair selection → tournament.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::selection::{self, PairRecord};
+use crate::selection::{self, PairBasis, PairRecord};
 use crate::tournament::{self, draw_permutations, validate_permutations};
-use crate::{Cancelled, ClassId, Dataset, Modality, Monitor, Params, Stage, baseline};
+use rayon::prelude::*;
+
+use crate::{Cancelled, ClassId, Dataset, Modality, Monitor, PairKey, Params, Stage, baseline};
 
 /// Results for one modality. `scores`, `baseline`, `pairwise` … are in items.csv order.
 #[derive(Clone, Debug)]
@@ -19,8 +23,14 @@ pub struct ModalityResult {
     pub baseline: Vec<ClassId>,
     /// The floor used (given or derived).
     pub floor: f64,
-    /// One record per class pair, in `PairKey::index` order.
+    /// Computed pair records in `PairKey::index` order: every pair (with every dimension's
+    /// ratio) when there are few classes (`selection::all_pairs_up_front`), else only the
+    /// pairs the tournament played (with the selected dimensions' ratios). Look pairs up with
+    /// `pair`; `pair_record` computes any other pair.
     pub pairs: Vec<PairRecord>,
+    /// What any pair's record is computed from (`None` only in results built by hand, which
+    /// must then hold every pair).
+    pub basis: Option<Arc<PairBasis>>,
     pub pairwise: Vec<ClassId>,
     /// Margin of each item's final match (its winner against the runner-up), ≥ 0.
     pub pairwise_margin: Vec<f64>,
@@ -28,6 +38,59 @@ pub struct ModalityResult {
     pub permutations: Vec<Vec<usize>>,
     /// Seconds spent per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
+}
+
+impl ModalityResult {
+    /// Whether `pairs` holds every class pair.
+    pub fn has_every_pair(&self) -> bool {
+        let c = self.scores.ncols();
+        self.pairs.len() == c * c.saturating_sub(1) / 2
+    }
+
+    /// The computed record of `key`, if the run computed it (see `pairs`).
+    pub fn pair(&self, key: PairKey) -> Option<&PairRecord> {
+        if self.has_every_pair() {
+            return self.pairs.get(key.index(self.scores.ncols()));
+        }
+        let at = self.pairs.binary_search_by_key(&key, |r| r.pair).ok()?;
+        Some(&self.pairs[at])
+    }
+
+    /// The record of `key`, computed now when the run did not (or without every dimension's
+    /// ratio when `with_ratios` asks for them). `x` must be this modality's embeddings.
+    /// Costs a pass over the two classes' items at most: callers on a UI thread should
+    /// run it elsewhere.
+    pub fn pair_record(
+        &self,
+        x: ArrayView2<f32>,
+        key: PairKey,
+        with_ratios: bool,
+    ) -> Cow<'_, PairRecord> {
+        match self.pair(key) {
+            Some(rec) if !with_ratios || rec.ratios.len() == x.ncols() => Cow::Borrowed(rec),
+            _ => Cow::Owned(
+                self.basis
+                    .as_ref()
+                    .expect("a result without a pair basis holds every pair")
+                    .record(x, &self.inv_norms, self.scores.view(), key, with_ratios),
+            ),
+        }
+    }
+}
+
+impl ModalityResult {
+    /// Give every computed pair every dimension's ratio (for `pairs.json` on request). `x`
+    /// must be this modality's embeddings.
+    pub fn fill_ratios(&mut self, x: ArrayView2<f32>) {
+        let Some(basis) = self.basis.clone() else {
+            return;
+        };
+        let (inv_norms, scores) = (&self.inv_norms, self.scores.view());
+        self.pairs
+            .par_iter_mut()
+            .filter(|rec| rec.ratios.len() != x.ncols())
+            .for_each(|rec| *rec = basis.record(x, inv_norms, scores, rec.pair, true));
+    }
 }
 
 /// The result of `classify` for every requested modality that the dataset has.
@@ -149,12 +212,20 @@ pub fn classify_modality(
         Some(modality),
         selection::moments_progress_units(&th),
     );
-    let km = selection::kept_moments(x, &base.inv_norms, base.scores.view(), &th, monitor)?;
+    let basis = PairBasis::build(x, &base.inv_norms, base.scores.view(), th, params, monitor)?;
     lap("moments", &mut timings);
 
+    // Few classes: every pair up front (cheap from the one-pass moments). Many: the
+    // tournament computes the pairs it plays, as it plays them.
     monitor.begin(Stage::Selection, Some(modality), 1);
     monitor.check()?;
-    let pairs = selection::score_pairs(&th, &km, x.ncols(), params);
+    let scores = base.scores.view();
+    let up_front = basis.is_eager().then(|| {
+        PairKey::all(classes.nrows())
+            .into_par_iter()
+            .map(|key| basis.record(x, &base.inv_norms, scores, key, true))
+            .collect::<Vec<_>>()
+    });
     monitor.advance(1);
     lap("selection", &mut timings);
 
@@ -163,7 +234,19 @@ pub fn classify_modality(
         Some(modality),
         tournament::progress_units(n),
     );
-    let outcome = tournament::run(x, classes, &pairs, permutations, monitor)?;
+    let (outcome, pairs) = match up_front {
+        Some(pairs) => (
+            tournament::run(x, classes, &pairs, permutations, monitor)?,
+            pairs,
+        ),
+        None => tournament::run_lazy(
+            x,
+            classes,
+            |key| basis.record(x, &base.inv_norms, scores, key, false),
+            permutations,
+            monitor,
+        )?,
+    };
     lap("tournament", &mut timings);
 
     Ok(ModalityResult {
@@ -171,8 +254,9 @@ pub fn classify_modality(
         inv_norms: base.inv_norms,
         scores: base.scores,
         baseline: base.labels,
-        floor: th.floor,
+        floor: basis.thresholds.floor,
         pairs,
+        basis: Some(Arc::new(basis)),
         pairwise: outcome.labels,
         pairwise_margin: outcome.final_margins,
         permutations: permutations.to_vec(),

@@ -24,9 +24,13 @@ pub struct PairRecord {
     pub fallback: bool,
     /// The selected dimensions, best first.
     pub dims: Vec<u32>,
-    /// Cross ratio of each selected dimension, parallel to `dims`.
+    /// Cross ratio of each selected dimension, parallel to `dims`; empty, like `ratios`, in
+    /// the records a many-class run keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dim_ratios: Vec<f64>,
-    /// Cross ratio of every dimension, in dimension order.
+    /// Cross ratio of every dimension, in dimension order; empty when the run kept only the
+    /// selected dimensions' ratios (many classes; see `ModalityResult::pairs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ratios: Vec<f64>,
 }
 
@@ -264,46 +268,266 @@ pub fn score_pairs(
     d: usize,
     params: &Params,
 ) -> Vec<PairRecord> {
-    let num_classes = th.members.len();
-    let k = params.k.clamp(1, d.max(1));
-    PairKey::all(num_classes)
+    PairKey::all(th.members.len())
         .into_par_iter()
         .map(|pair| {
             let (a, b) = (pair.a, pair.b);
-            let side_a = km.kept(a, b);
-            let side_b = km.kept(b, a);
-            let ratios = side_a.crossratios(&side_b);
-            let kept = [side_a.count as usize, side_b.count as usize];
-            let fallback = kept.iter().any(|&n| n < params.min_items);
-            let dims: Vec<u32> = if fallback {
-                (0..d as u32).collect()
-            } else {
-                let mut order: Vec<u32> = (0..d as u32).collect();
-                let by_ratio = |x: &u32, y: &u32| {
-                    ratios[*y as usize]
-                        .total_cmp(&ratios[*x as usize])
-                        .then(x.cmp(y))
-                };
-                if k < d {
-                    order.select_nth_unstable_by(k - 1, by_ratio);
-                    order.truncate(k);
-                }
-                order.sort_unstable_by(by_ratio);
-                order
-            };
-            PairRecord {
-                pair,
-                candidates: [th.members[a].len(), th.members[b].len()],
-                kept,
-                floor: th.floor,
-                margin: th.margins[pair.index(num_classes)],
-                fallback,
-                dim_ratios: dims.iter().map(|&j| ratios[j as usize]).collect(),
-                dims,
-                ratios,
-            }
+            score_pair(th, pair, &km.kept(a, b), &km.kept(b, a), d, params, true)
         })
         .collect()
+}
+
+/// One pair's record from the moments of its two kept sides. Without `with_ratios` the
+/// record's `ratios` and `dim_ratios` stay empty (the tournament needs only `dims`).
+fn score_pair(
+    th: &Thresholds,
+    pair: PairKey,
+    side_a: &Moments,
+    side_b: &Moments,
+    d: usize,
+    params: &Params,
+    with_ratios: bool,
+) -> PairRecord {
+    let num_classes = th.members.len();
+    let k = params.k.clamp(1, d.max(1));
+    let (a, b) = (pair.a, pair.b);
+    let ratios = side_a.crossratios(side_b);
+    let kept = [side_a.count as usize, side_b.count as usize];
+    let fallback = kept.iter().any(|&n| n < params.min_items);
+    let dims: Vec<u32> = if fallback {
+        (0..d as u32).collect()
+    } else {
+        let mut order: Vec<u32> = (0..d as u32).collect();
+        let by_ratio = |x: &u32, y: &u32| {
+            ratios[*y as usize]
+                .total_cmp(&ratios[*x as usize])
+                .then(x.cmp(y))
+        };
+        if k < d {
+            order.select_nth_unstable_by(k - 1, by_ratio);
+            order.truncate(k);
+        }
+        order.sort_unstable_by(by_ratio);
+        order
+    };
+    PairRecord {
+        pair,
+        candidates: [th.members[a].len(), th.members[b].len()],
+        kept,
+        floor: th.floor,
+        margin: th.margins[pair.index(num_classes)],
+        fallback,
+        dim_ratios: if with_ratios {
+            dims.iter().map(|&j| ratios[j as usize]).collect()
+        } else {
+            Vec::new()
+        },
+        dims,
+        ratios: if with_ratios { ratios } else { Vec::new() },
+    }
+}
+
+/// `C² · d` at or below this: every pair's removal moments are accumulated in one pass and
+/// every pair's record is computed up front (64 MB of moments at most; at C = 13, d = 768
+/// it is 2 MB). Above it, pairs are computed when first asked for (`PairBasis::record`).
+pub const EAGER_PAIR_VALUES: usize = 1 << 22;
+
+/// Whether a run with `num_classes` classes in `d` dimensions computes every pair up front.
+pub fn all_pairs_up_front(num_classes: usize, d: usize) -> bool {
+    num_classes.saturating_mul(num_classes).saturating_mul(d) <= EAGER_PAIR_VALUES
+}
+
+/// What any pair's record is computed from: the thresholds, the floor-passing moments of each
+/// class, and — for few classes — every pair's removal moments (see `KeptMoments`). With many
+/// classes the removal moments of a pair are accumulated when the pair is asked for, in the
+/// same chunks and order as the one-pass version, so a pair's record is the same bits either
+/// way.
+#[derive(Clone, Debug)]
+pub struct PairBasis {
+    pub thresholds: Thresholds,
+    pub floor: Vec<Moments>,
+    removed: Option<Vec<Vec<Moments>>>,
+    pub params: Params,
+    pub d: usize,
+}
+
+impl PairBasis {
+    /// The floor moments of every class and, when `all_pairs_up_front`, every pair's removal
+    /// moments: one pass over the floor-passing items.
+    pub fn build(
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        thresholds: Thresholds,
+        params: &Params,
+        monitor: &Monitor,
+    ) -> Result<PairBasis, Cancelled> {
+        let up_front = all_pairs_up_front(scores.ncols(), x.ncols());
+        PairBasis::build_with(x, inv_norms, scores, thresholds, params, up_front, monitor)
+    }
+
+    /// `build`, choosing whether to hold every pair's removal moments (`eager`) instead of
+    /// deciding by size (for tests and benchmarks of both ways).
+    pub fn build_with(
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        thresholds: Thresholds,
+        params: &Params,
+        eager: bool,
+        monitor: &Monitor,
+    ) -> Result<PairBasis, Cancelled> {
+        let d = x.ncols();
+        let (floor, removed) = if eager {
+            let km = kept_moments(x, inv_norms, scores, &thresholds, monitor)?;
+            (km.floor, Some(km.removed))
+        } else {
+            (
+                floor_moments(x, inv_norms, scores, &thresholds, monitor)?,
+                None,
+            )
+        };
+        Ok(PairBasis {
+            thresholds,
+            floor,
+            removed,
+            params: params.clone(),
+            d,
+        })
+    }
+
+    pub fn num_classes(&self) -> usize {
+        self.floor.len()
+    }
+
+    /// Whether every pair's removal moments are held (then `record` costs `O(d log d)`).
+    pub fn is_eager(&self) -> bool {
+        self.removed.is_some()
+    }
+
+    /// Moments of the items of class `side` kept for the pair `{side, other}`.
+    pub fn kept(
+        &self,
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        side: ClassId,
+        other: ClassId,
+    ) -> Moments {
+        let mut m = self.floor[side].clone();
+        match &self.removed {
+            Some(removed) => m.remove(&removed[side][other]),
+            None => m.remove(&removed_moments(
+                x,
+                inv_norms,
+                scores,
+                &self.thresholds,
+                side,
+                other,
+            )),
+        }
+        m
+    }
+
+    /// The record of `pair`, with every dimension's ratio when `with_ratios`. `x`,
+    /// `inv_norms` and `scores` must be the ones the basis was built from.
+    pub fn record(
+        &self,
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        pair: PairKey,
+        with_ratios: bool,
+    ) -> PairRecord {
+        let side_a = self.kept(x, inv_norms, scores, pair.a, pair.b);
+        let side_b = self.kept(x, inv_norms, scores, pair.b, pair.a);
+        score_pair(
+            &self.thresholds,
+            pair,
+            &side_a,
+            &side_b,
+            self.d,
+            &self.params,
+            with_ratios,
+        )
+    }
+}
+
+/// The floor part of `kept_moments` alone (the same chunks and merge order, so the same
+/// bits), for runs with too many classes to hold every pair's removal moments.
+pub fn floor_moments(
+    x: ArrayView2<f32>,
+    inv_norms: &[f64],
+    scores: ArrayView2<f64>,
+    th: &Thresholds,
+    monitor: &Monitor,
+) -> Result<Vec<Moments>, Cancelled> {
+    let d = x.ncols();
+    let num_classes = scores.ncols();
+    let tasks: Vec<(ClassId, &[u32])> = (0..num_classes)
+        .flat_map(|a| th.members[a].chunks(CHUNK).map(move |chunk| (a, chunk)))
+        .collect();
+    let mut floor = vec![Moments::new(d); num_classes];
+    for batch in tasks.chunks(BATCH) {
+        let parts = batch
+            .par_iter()
+            .map(|&(a, chunk)| {
+                monitor.check()?;
+                let mut part = Moments::new(d);
+                let mut buf = vec![0.0f64; d];
+                let mut copy = Vec::new();
+                for &i in chunk {
+                    let i = i as usize;
+                    if scores[[i, a]] < th.floor {
+                        continue;
+                    }
+                    part.count += 1;
+                    let row = row_slice(&x, i, &mut copy);
+                    scaled_row_generic(row, inv_norms[i], &mut buf);
+                    accumulate_generic(&mut part.sum, &mut part.sum_sq, &buf);
+                }
+                monitor.advance(1);
+                Ok(part)
+            })
+            .collect::<Result<Vec<_>, Cancelled>>()?;
+        for (&(a, _), part) in batch.iter().zip(parts) {
+            floor[a].merge(&part);
+        }
+    }
+    Ok(floor)
+}
+
+/// Moments of the floor-passing items of class `a` that fail pair `(a, b)`'s margin: one
+/// entry of `KeptMoments::removed`, accumulated in the same chunks and order.
+pub fn removed_moments(
+    x: ArrayView2<f32>,
+    inv_norms: &[f64],
+    scores: ArrayView2<f64>,
+    th: &Thresholds,
+    a: ClassId,
+    b: ClassId,
+) -> Moments {
+    let d = x.ncols();
+    let margin = th.margins[PairKey::new(a, b).index(scores.ncols())];
+    let mut total = Moments::new(d);
+    let mut buf = vec![0.0f64; d];
+    let mut copy = Vec::new();
+    for chunk in th.members[a].chunks(CHUNK) {
+        let mut part = Moments::new(d);
+        for &i in chunk {
+            let i = i as usize;
+            let (sa, sb) = (scores[[i, a]], scores[[i, b]]);
+            if sa < th.floor || (sa - sb).abs() >= margin {
+                continue;
+            }
+            part.count += 1;
+            let row = row_slice(&x, i, &mut copy);
+            scaled_row_generic(row, inv_norms[i], &mut buf);
+            accumulate_generic(&mut part.sum, &mut part.sum_sq, &buf);
+        }
+        total.merge(&part);
+    }
+    total
 }
 
 /// Thresholds, kept moments and pair records in one call (for tests and the app; `classify`

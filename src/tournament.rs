@@ -5,6 +5,8 @@
 //! and weights stay in L1). Items are processed in chunks so that a chunk's rows stay in cache
 //! across its rounds; chunks run in parallel and are the unit of progress and cancellation.
 
+use std::sync::OnceLock;
+
 use ndarray::{ArrayView1, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -275,8 +277,9 @@ fn winner(a: ClassId, b: ClassId, margin: f64) -> ClassId {
     if margin >= 0.0 { a } else { b }
 }
 
-/// One item's bracket, match by match. `pairs` is in `PairKey::index` order and `perms` must
-/// pass `validate_permutations`.
+/// One item's bracket, match by match. `pairs` is sorted by pair (`PairKey::index` order) and
+/// holds at least the pairs this item plays (every pair, or the played ones of a lazy run);
+/// `perms` must pass `validate_permutations`.
 pub fn trace(
     x: ArrayView1<f32>,
     classes: ArrayView2<f32>,
@@ -291,8 +294,10 @@ pub fn trace(
         let mut next = Vec::with_capacity(shuffled.len().div_ceil(2));
         for duel in shuffled.chunks_exact(2) {
             let key = PairKey::new(duel[0], duel[1]);
-            let rec = &pairs[key.index(num_classes)];
-            debug_assert_eq!(rec.pair, key, "pairs must be in PairKey::index order");
+            let rec = match pairs.binary_search_by_key(&key, |r| r.pair) {
+                Ok(at) => &pairs[at],
+                Err(_) => panic!("pair {key:?} is not among the records given to trace"),
+            };
             let margin = head_to_head(x, classes, rec);
             let w = winner(key.a, key.b, margin);
             matches.push(Match {
@@ -329,8 +334,8 @@ pub struct Outcome {
     pub final_margins: Vec<f64>,
 }
 
-/// Play every item's bracket. `pairs` is in `PairKey::index` order; `perms` must pass
-/// `validate_permutations` for `classes.nrows()` classes.
+/// Play every item's bracket. `pairs` is in `PairKey::index` order (every pair); `perms`
+/// must pass `validate_permutations` for `classes.nrows()` classes.
 pub fn run(
     x: ArrayView2<f32>,
     classes: ArrayView2<f32>,
@@ -338,13 +343,72 @@ pub fn run(
     perms: &[Vec<usize>],
     monitor: &Monitor,
 ) -> Result<Outcome, Cancelled> {
-    let n = x.nrows();
     let num_classes = classes.nrows();
-    assert!(num_classes <= u16::MAX as usize, "at most 65535 classes");
+    assert_eq!(
+        pairs.len(),
+        num_classes * num_classes.saturating_sub(1) / 2,
+        "one record per pair"
+    );
     let kernels: Vec<PairKernel> = pairs
         .iter()
         .map(|rec| PairKernel::new(classes, rec))
         .collect();
+    play_all(x, num_classes, &|p: usize| &kernels[p], perms, monitor)
+}
+
+/// `run` for many classes: a pair's record is computed by `record` the first time a match
+/// needs it (once, whichever thread asks first), so the work follows the pairs played, not
+/// C². Returns the outcome and the played pairs' records in `PairKey::index` order. The
+/// labels are those of `run` given every pair's record.
+pub fn run_lazy<F>(
+    x: ArrayView2<f32>,
+    classes: ArrayView2<f32>,
+    record: F,
+    perms: &[Vec<usize>],
+    monitor: &Monitor,
+) -> Result<(Outcome, Vec<PairRecord>), Cancelled>
+where
+    F: Fn(PairKey) -> PairRecord + Sync,
+{
+    let num_classes = classes.nrows();
+    let num_pairs = num_classes * num_classes.saturating_sub(1) / 2;
+    let slots: Vec<OnceLock<(PairRecord, PairKernel)>> =
+        (0..num_pairs).map(|_| OnceLock::new()).collect();
+    let kernel = |p: usize| -> &PairKernel {
+        &slots[p]
+            .get_or_init(|| {
+                let rec = record(PairKey::from_index(p, num_classes));
+                let kernel = PairKernel::new(classes, &rec);
+                (rec, kernel)
+            })
+            .1
+    };
+    // Every item plays the same first round: its pairs in parallel up front, so that the
+    // chunks don't queue behind each other for them.
+    if let Some(first) = perms.first() {
+        first.par_chunks_exact(2).try_for_each(|duel| {
+            monitor.check()?;
+            kernel(PairKey::new(duel[0], duel[1]).index(num_classes));
+            Ok(())
+        })?;
+    }
+    let outcome = play_all(x, num_classes, &kernel, perms, monitor)?;
+    let played = slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().map(|(rec, _)| rec))
+        .collect();
+    Ok((outcome, played))
+}
+
+fn play_all<'k>(
+    x: ArrayView2<f32>,
+    num_classes: usize,
+    kernel: &(dyn Fn(usize) -> &'k PairKernel + Sync),
+    perms: &[Vec<usize>],
+    monitor: &Monitor,
+) -> Result<Outcome, Cancelled> {
+    let n = x.nrows();
+    assert!(num_classes <= u16::MAX as usize, "at most 65535 classes");
     let mut labels = vec![0; n];
     let mut final_margins = vec![0.0; n];
     labels
@@ -353,7 +417,7 @@ pub fn run(
         .enumerate()
         .try_for_each(|(c, (labels, margins))| {
             monitor.check()?;
-            play_chunk(x, c * CHUNK, &kernels, num_classes, perms, labels, margins);
+            play_chunk(x, c * CHUNK, kernel, num_classes, perms, labels, margins);
             monitor.advance(1);
             Ok(())
         })?;
@@ -365,10 +429,10 @@ pub fn run(
 
 /// The bracket of items `start .. start + labels.len()`, round by round, each round's
 /// matches grouped by class pair.
-fn play_chunk(
+fn play_chunk<'k>(
     x: ArrayView2<f32>,
     start: usize,
-    kernels: &[PairKernel],
+    kernel: &(dyn Fn(usize) -> &'k PairKernel + Sync),
     num_classes: usize,
     perms: &[Vec<usize>],
     labels: &mut [ClassId],
@@ -379,10 +443,10 @@ fn play_chunk(
     // Survivor columns per item, row-major `len × width` (only the first `s` are live).
     let mut cols: Vec<u16> = (0..len).flat_map(|_| 0..width as u16).collect();
     let mut shuffled = vec![0u16; width];
-    let mut match_pair: Vec<u32> = Vec::new();
+    // (pair index, match slot) of each match, sorted to group the matches by pair: a sort
+    // of the round's matches costs the same at any C, where counting into C² buckets did not.
+    let mut by_pair: Vec<(u32, u32)> = Vec::new();
     let mut match_margin: Vec<f64> = Vec::new();
-    let mut by_pair: Vec<u32> = Vec::new();
-    let mut bucket_start = vec![0u32; kernels.len() + 1];
     let mut copy = Vec::new();
 
     for perm in perms {
@@ -390,7 +454,7 @@ fn play_chunk(
         let per_item = s / 2;
         let total = len * per_item;
         // Reorder each item's columns and note which pair each of its matches is.
-        match_pair.clear();
+        by_pair.clear();
         for item in 0..len {
             let row = &mut cols[item * width..item * width + s];
             for (dst, &j) in shuffled.iter_mut().zip(perm) {
@@ -399,30 +463,18 @@ fn play_chunk(
             row.copy_from_slice(&shuffled[..s]);
             for m in 0..per_item {
                 let key = PairKey::new(row[2 * m] as usize, row[2 * m + 1] as usize);
-                match_pair.push(key.index(num_classes) as u32);
+                by_pair.push((key.index(num_classes) as u32, (item * per_item + m) as u32));
             }
         }
-        // Counting sort of the matches by pair.
-        bucket_start.fill(0);
-        for &p in &match_pair {
-            bucket_start[p as usize + 1] += 1;
-        }
-        for p in 0..kernels.len() {
-            bucket_start[p + 1] += bucket_start[p];
-        }
-        by_pair.resize(total, 0);
-        let mut fill = bucket_start.clone();
-        for (slot, &p) in match_pair.iter().enumerate() {
-            by_pair[fill[p as usize] as usize] = slot as u32;
-            fill[p as usize] += 1;
-        }
+        by_pair.sort_unstable();
         // Play each pair's matches with its kernel.
         match_margin.resize(total, 0.0);
-        for (p, kernel) in kernels.iter().enumerate() {
-            for &slot in &by_pair[bucket_start[p] as usize..bucket_start[p + 1] as usize] {
+        for group in by_pair.chunk_by(|x, y| x.0 == y.0) {
+            let k = kernel(group[0].0 as usize);
+            for &(_, slot) in group {
                 let item = slot as usize / per_item;
                 let row = row_slice(&x, start + item, &mut copy);
-                match_margin[slot as usize] = kernel.margin(row);
+                match_margin[slot as usize] = k.margin(row);
             }
         }
         // Winners in match order, then the bye.

@@ -60,6 +60,26 @@ impl PairKey {
         a * (2 * num_classes - a - 1) / 2 + (b - a - 1)
     }
 
+    /// The pair at position `index` of `all(num_classes)` (the inverse of `index`).
+    pub fn from_index(index: usize, num_classes: usize) -> PairKey {
+        // The first pair of row `a` sits at `a·(2C − a − 1)/2`: the last row starting at or
+        // before `index` is `a`.
+        let start = |a: usize| a * (2 * num_classes - a - 1) / 2;
+        let (mut lo, mut hi) = (0, num_classes.saturating_sub(1));
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if start(mid) <= index {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        PairKey {
+            a: lo,
+            b: lo + 1 + index - start(lo),
+        }
+    }
+
     /// Every unordered pair of `num_classes` classes, in `index` order.
     pub fn all(num_classes: usize) -> Vec<PairKey> {
         let mut pairs = Vec::with_capacity(num_classes * num_classes.saturating_sub(1) / 2);
@@ -81,6 +101,7 @@ mod tests {
         for c in 2..15 {
             for (i, p) in PairKey::all(c).into_iter().enumerate() {
                 assert_eq!(p.index(c), i, "pair {p:?} of {c} classes");
+                assert_eq!(PairKey::from_index(i, c), p, "index {i} of {c} classes");
             }
         }
     }

@@ -204,3 +204,69 @@ fn top_k_ranks_by_ratio_with_ties_to_the_lower_dimension_and_falls_back_when_thi
     stopped.cancel();
     assert!(thresholds(base.scores.view(), &base.labels, &thin, &stopped).is_err());
 }
+
+#[test]
+fn pairs_computed_on_demand_are_the_same_bits_as_the_one_pass_and_play_the_same_bracket() {
+    // Chunks of 1,024 items per class: n spans several, so the merge order is exercised.
+    let (n, d, c) = (7000, 24, 9);
+    let x = gaussian(n, d, 11);
+    let k = gaussian(c, d, 12);
+    let m = Monitor::new();
+    let base = pairwise_audit::baseline::baseline(x.view(), k.view(), &m).unwrap();
+    let params = Params {
+        k: 6,
+        ..Params::default()
+    };
+    let th = thresholds(base.scores.view(), &base.labels, &params, &m).unwrap();
+    let build = |eager| {
+        selection::PairBasis::build_with(
+            x.view(),
+            &base.inv_norms,
+            base.scores.view(),
+            th.clone(),
+            &params,
+            eager,
+            &m,
+        )
+        .unwrap()
+    };
+    let (eager, lazy) = (build(true), build(false));
+    assert!(eager.is_eager() && !lazy.is_eager());
+    let all: Vec<_> = PairKey::all(c)
+        .into_iter()
+        .map(|key| eager.record(x.view(), &base.inv_norms, base.scores.view(), key, true))
+        .collect();
+    for (key, want) in PairKey::all(c).into_iter().zip(&all) {
+        let got = lazy.record(x.view(), &base.inv_norms, base.scores.view(), key, true);
+        assert_eq!(&got, want, "pair {key:?}");
+    }
+    // The one-pass records are those of `score_pairs`.
+    let km = kept_moments(x.view(), &base.inv_norms, base.scores.view(), &th, &m).unwrap();
+    assert_eq!(score_pairs(&th, &km, d, &params), all);
+
+    let perms = pairwise_audit::tournament::draw_permutations(c, 3);
+    let full = pairwise_audit::tournament::run(x.view(), k.view(), &all, &perms, &m).unwrap();
+    let (outcome, played) = pairwise_audit::tournament::run_lazy(
+        x.view(),
+        k.view(),
+        |key| lazy.record(x.view(), &base.inv_norms, base.scores.view(), key, false),
+        &perms,
+        &m,
+    )
+    .unwrap();
+    assert_eq!(outcome, full);
+    assert!(!played.is_empty() && played.windows(2).all(|w| w[0].pair < w[1].pair));
+    for rec in &played {
+        let want = &all[rec.pair.index(c)];
+        assert_eq!(rec.dims, want.dims);
+        assert!(
+            rec.ratios.is_empty() && rec.dim_ratios.is_empty(),
+            "ratios are left out unless asked for"
+        );
+    }
+    // Every item's bracket replays from the played records alone.
+    for i in (0..n).step_by(701) {
+        let t = pairwise_audit::tournament::trace(x.row(i), k.view(), &played, &perms);
+        assert_eq!(t.last().unwrap().winner, full.labels[i], "item {i}");
+    }
+}

@@ -2,6 +2,8 @@
 //! pair, the selected top-k highlighted; one dimension's normalised values for the two
 //! classes as overlaid histograms, with the selected item's value marked.
 
+use std::sync::{Arc, OnceLock};
+
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
 use pairwise_audit::selection::PairRecord;
@@ -20,9 +22,61 @@ pub struct InspectorState {
     pub pair: Option<PairKey>,
     pub dim: Option<usize>,
     hist: Option<(HistKey, Histograms)>,
+    /// A pair whose every-dimension ratios the run did not keep (many classes), computed on
+    /// a thread of its own so that the frame never waits for a pass over the items.
+    on_demand: Option<(PairJob, Arc<OnceLock<PairRecord>>)>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct PairJob {
+    generation: u64,
+    modality: Modality,
+    pair: PairKey,
 }
 
 impl InspectorState {
+    /// The record of `pair` with every dimension's ratio: the run's own when it kept them,
+    /// else the one computed in the background (`None` while it is being computed).
+    fn full_record(
+        &mut self,
+        ctx: &egui::Context,
+        r: &Results,
+        m: Modality,
+        pair: PairKey,
+    ) -> Option<PairRecord> {
+        let res = r.classification.get(m)?;
+        if let Some(rec) = res.pair(pair)
+            && rec.ratios.len() == r.dataset.dim()
+        {
+            return Some(rec.clone());
+        }
+        let job = PairJob {
+            generation: r.generation,
+            modality: m,
+            pair,
+        };
+        if let Some((running, slot)) = &self.on_demand
+            && *running == job
+        {
+            return slot.get().cloned();
+        }
+        let slot = Arc::new(OnceLock::new());
+        let (ds, cls, done, ctx) = (
+            Arc::clone(&r.dataset),
+            Arc::clone(&r.classification),
+            Arc::clone(&slot),
+            ctx.clone(),
+        );
+        std::thread::spawn(move || {
+            if let (Some(res), Some(x)) = (cls.get(m), ds.embeddings(m)) {
+                let _ = done.set(res.pair_record(x.view(), pair, true).into_owned());
+                ctx.request_repaint();
+            }
+        });
+        self.on_demand = Some((job, slot));
+        None
+    }
+
     pub fn inspect(&mut self, m: Modality, pair: PairKey) {
         self.modality = Some(m);
         self.pair = Some(pair);
@@ -119,13 +173,14 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
             cmds.push(Command::InspectPair(m, PairKey::new(a, b)));
         }
     });
-    let Some(res) = r.classification.get(m) else {
+    let Some(rec) = st.full_record(ui.ctx(), &r, m, pair) else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.weak("Computing this pair's ratios (the tournament did not play it, or the run kept only the selected dimensions)…");
+        });
         return;
     };
-    let Some(rec) = res.pairs.get(pair.index(c)) else {
-        ui.weak("This run has no record for that pair.");
-        return;
-    };
+    let rec = &rec;
     if st.dim.is_none() {
         // Start on the pair's best dimension: the histogram is the point of the tab.
         st.dim = rec.dims.first().map(|&d| d as usize);

@@ -274,8 +274,12 @@ fn the_inspector_shows_a_pair_and_a_dimension() {
     assert_eq!(h.state().persisted.tab, Tab::Inspector);
     let pair = PairKey::new(y, p);
     assert_eq!(h.state().inspector.pair, Some(pair));
-    let rec =
-        &r.classification.get(Modality::Image).unwrap().pairs[pair.index(r.dataset.num_classes())];
+    let rec = r
+        .classification
+        .get(Modality::Image)
+        .unwrap()
+        .pair(pair)
+        .unwrap();
     h.get_by_label(&format!("kept {}", rec.kept[0]));
     h.get_by_label(&format!("kept {}", rec.kept[1]));
     h.get_by_label(&format!("{} dimensions kept", rec.dims.len()));

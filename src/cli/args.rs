@@ -73,6 +73,11 @@ pub struct ClassifyArgs {
         value_parser = clap::builder::PossibleValuesParser::new(pairwise_audit::scorers::scorer_names())
     )]
     pub scorer: String,
+    /// Every dimension's cross ratio for every pair in pairs.json. With many classes the run
+    /// keeps only the selected dimensions' ratios of the pairs it played; this computes the
+    /// rest (one pass over each played pair's items).
+    #[arg(long)]
+    pub all_ratios: bool,
     /// No progress bars or warnings on stderr (the summary still goes to stdout).
     #[arg(long, short)]
     pub quiet: bool,
@@ -95,6 +100,9 @@ pub struct SynthArgs {
     /// Fraction of annotations flipped to another class (truth.csv keeps the real ones).
     #[arg(long, default_value_t = 0.05)]
     pub flip: f64,
+    /// Class sizes fall off as rank^-ZIPF: 0 gives balanced classes, 1 Zipf's law.
+    #[arg(long, default_value_t = pairwise_audit::synth::IMBALANCE)]
+    pub zipf: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Folder to write the catalogue into (created if missing).

@@ -62,7 +62,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     }
 
     clock.restart();
-    let cls = classify(&ds, &params, &monitor).map_err(|e| match e {
+    let mut cls = classify(&ds, &params, &monitor).map_err(|e| match e {
         ClassifyError::BadPermutations(m) => CliError::BadInput(m),
         ClassifyError::Cancelled => CliError::Internal(e.to_string()),
     })?;
@@ -82,6 +82,16 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
         "classify/other".into(),
         (classify_wall - engine_stages).max(0.0),
     );
+    if args.all_ratios {
+        for r in [cls.image.as_mut(), cls.text.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(x) = ds.embeddings(r.modality) {
+                r.fill_ratios(x.view());
+            }
+        }
+    }
     clock.restart();
 
     let audit = Audit::run(&ds, &cls, scorer.as_ref(), &monitor)

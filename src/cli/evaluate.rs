@@ -59,9 +59,19 @@ pub struct EvaluateArgs {
     /// Items used to estimate the whitened scorer's covariance [default: 10000].
     #[arg(long)]
     pub cov_items: Option<usize>,
-    /// Largest catalogue on which `combined` includes the neighbour vote [default: 5000].
+    /// Largest catalogue searched exactly for neighbours; larger ones use the approximate
+    /// search [default: 5000].
     #[arg(long)]
-    pub combine_knn_max_items: Option<usize>,
+    pub knn_exact_max_items: Option<usize>,
+    /// Principal directions of the approximate neighbour search [default: 32].
+    #[arg(long)]
+    pub knn_dims: Option<usize>,
+    /// Cells the approximate neighbour search visits per item [default: 8].
+    #[arg(long)]
+    pub knn_probe: Option<usize>,
+    /// Reference items the approximate neighbour search looks among [default: 100000].
+    #[arg(long)]
+    pub knn_reference: Option<usize>,
     /// Also write the full report (every run) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -101,9 +111,12 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         pair_dims: args.pair_dims.unwrap_or(defaults.pair_dims),
         metric_rank: args.metric_rank.unwrap_or(defaults.metric_rank),
         max_cov_items: args.cov_items.unwrap_or(defaults.max_cov_items),
-        combine_knn_max_items: args
-            .combine_knn_max_items
-            .unwrap_or(defaults.combine_knn_max_items),
+        knn_exact_max_items: args
+            .knn_exact_max_items
+            .unwrap_or(defaults.knn_exact_max_items),
+        knn_dims: args.knn_dims.unwrap_or(defaults.knn_dims),
+        knn_probe: args.knn_probe.unwrap_or(defaults.knn_probe),
+        knn_reference_items: args.knn_reference.unwrap_or(defaults.knn_reference_items),
     };
     if !(0.0..=1.0).contains(&params.shrinkage) || !(0.0..1.0).contains(&params.trim) {
         return Err(CliError::BadInput(format!(

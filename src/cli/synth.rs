@@ -23,6 +23,12 @@ pub fn run(a: SynthArgs) -> Result<(), CliError> {
             a.noise
         ));
     }
+    if !(a.zipf.is_finite() && a.zipf >= 0.0) {
+        return bad(format!(
+            "--zipf must be a finite number ≥ 0 (got {})",
+            a.zipf
+        ));
+    }
     if !(0.0..=1.0).contains(&a.flip) {
         return bad(format!(
             "--flip must be a fraction between 0 and 1 (got {})",
@@ -35,6 +41,7 @@ pub fn run(a: SynthArgs) -> Result<(), CliError> {
         classes: a.classes,
         noise: a.noise,
         flip: a.flip,
+        zipf: a.zipf,
         seed: a.seed,
     };
     let started = std::time::Instant::now();

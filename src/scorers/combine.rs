@@ -24,18 +24,17 @@ pub enum Calibration {
     Rank,
 }
 
-/// The default ranking: whitened prototypes and, on catalogues small enough for the exact
-/// search to be quick, the neighbour vote; every modality.
+/// The default ranking: whitened prototypes and the neighbour vote, every modality.
 pub fn combined(
     inputs: &Inputs,
     labels: &[Option<ClassId>],
     params: &ScorerParams,
     monitor: &Monitor,
 ) -> Result<Suspicion, Cancelled> {
-    let mut members = vec![whitened::score(inputs, labels, params, monitor)?];
-    if inputs.len() <= params.combine_knn_max_items {
-        members.push(knn::score(inputs, labels, params, monitor)?);
-    }
+    let members = vec![
+        whitened::score(inputs, labels, params, monitor)?,
+        knn::score_votes(inputs, labels, params, false, monitor)?,
+    ];
     Ok(combine(&members, labels, Calibration::ZScore))
 }
 

@@ -50,10 +50,13 @@ fn views<'a>(ds: &'a Dataset, cls: &'a Classification) -> Vec<View<'a>> {
         .into_iter()
         .filter_map(|m| {
             let r = cls.get(m)?;
-            let pairs = r
-                .pairs
-                .iter()
-                .map(|rec| {
+            let x = ds.embeddings(m)?.view();
+            // Every pair with the annotation is played here: a run that computed only the
+            // pairs its tournament played computes the others now.
+            let pairs = PairKey::all(ds.num_classes())
+                .into_par_iter()
+                .map(|key| {
+                    let rec = r.pair_record(x, key, false);
                     let all_dims = rec.dims.len() == d
                         && rec
                             .dims
@@ -63,13 +66,13 @@ fn views<'a>(ds: &'a Dataset, cls: &'a Classification) -> Vec<View<'a>> {
                     if all_dims {
                         PairMargin::Baseline
                     } else {
-                        PairMargin::Kernel(PairKernel::new(classes, rec))
+                        PairMargin::Kernel(PairKernel::new(classes, &rec))
                     }
                 })
                 .collect();
             Some(View {
                 modality: m,
-                x: ds.embeddings(m)?.view(),
+                x,
                 scores: r.scores.view(),
                 pairs,
             })

@@ -4,7 +4,7 @@
 //! f32 gemm over row blocks × column tiles so that memory stays `O(n·k + threads·block·tile)`;
 //! the `n × n` similarity matrix never exists. Row blocks run in parallel. Measured numbers are
 //! in BENCHMARKS.md ("Suspicion quality"); on 2 cores 100 000 items at d = 384 take minutes,
-//! not hours, which is why the default ranking does not depend on it.
+//! not hours: above `knn_exact_max_items` the vote uses the approximate search of `ann`.
 
 use ndarray::{Array2, Axis, s};
 use rayon::prelude::*;
@@ -105,15 +105,43 @@ pub fn score(
     params: &ScorerParams,
     monitor: &Monitor,
 ) -> Result<Suspicion, Cancelled> {
+    score_votes(inputs, labels, params, true, monitor)
+}
+
+/// `score`; without `with_fallback` an item whose neighbours all agree has no challenger
+/// (a combination takes its other members' instead of paying for the prototypes).
+pub fn score_votes(
+    inputs: &Inputs,
+    labels: &[Option<ClassId>],
+    params: &ScorerParams,
+    with_fallback: bool,
+    monitor: &Monitor,
+) -> Result<Suspicion, Cancelled> {
     let mut nbs = Vec::new();
     for (m, x) in &inputs.views {
-        monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
-        nbs.push(neighbours_with(x.rows(), params.knn_k, *m, monitor)?);
+        let nb = if x.nrows() <= params.knn_exact_max_items {
+            monitor.begin(Stage::Audit, Some(*m), x.nrows() as u64);
+            neighbours_with(x.rows(), params.knn_k, *m, monitor)?
+        } else {
+            monitor.begin(
+                Stage::Audit,
+                Some(*m),
+                super::ann::progress_units(x.nrows()),
+            );
+            let ann = super::ann::AnnParams {
+                dims: params.knn_dims,
+                probe: params.knn_probe,
+                reference: params.knn_reference_items,
+            };
+            super::ann::neighbours(x.rows(), params.knn_k, *m, ann, monitor)?
+        };
+        nbs.push(nb);
     }
     let mut s = vote(nbs, labels, inputs.num_classes);
     // Items whose neighbours all agree have no challenger from the vote; name the strongest
-    // other prototype so that every annotated item has one.
-    if (0..labels.len()).any(|i| labels[i].is_some() && s.challenger[i].is_none()) {
+    // other prototype so that every annotated item has one (a combination names its own).
+    if with_fallback && (0..labels.len()).any(|i| labels[i].is_some() && s.challenger[i].is_none())
+    {
         let fallback = super::prototype::score(inputs, labels, params);
         for i in 0..labels.len() {
             if s.challenger[i].is_none() {

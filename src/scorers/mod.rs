@@ -6,6 +6,7 @@
 //! class that challenges the annotation, and the evidence that put the item high (the
 //! per-modality contributions, and for the neighbour vote the neighbours themselves).
 
+pub mod ann;
 pub mod combine;
 pub mod head_to_head;
 pub mod knn;
@@ -44,10 +45,11 @@ pub enum ScorerKind {
     /// Leave-one-out prototypes compared in the metric of the pooled within-class covariance
     /// (shrunk towards a multiple of the identity).
     Whitened,
-    /// Label vote of the k nearest neighbours by cosine (exact).
+    /// Label vote of the k nearest neighbours by cosine (exact up to `knn_exact_max_items`
+    /// items, else in a principal subspace through `ann`).
     Knn,
-    /// Calibrated sum of `Whitened` and (up to `combine_knn_max_items` items) `Knn` over the
-    /// modalities (see `combine`). The default ranking.
+    /// Calibrated sum of `Whitened` and `Knn` over the modalities (see `combine`). The
+    /// default ranking.
     Combined,
 }
 
@@ -97,10 +99,7 @@ impl ScorerKind {
                  distance to the nearest other prototype"
             }
             ScorerKind::Knn => "share of the k nearest neighbours annotated with another class",
-            ScorerKind::Combined => {
-                "z-scored sum of the whitened and (on catalogues up to 5 000 items) neighbour \
-                 scores"
-            }
+            ScorerKind::Combined => "z-scored sum of the whitened and neighbour-vote scores",
         }
     }
 }
@@ -127,10 +126,16 @@ pub struct ScorerParams {
     /// Leading covariance directions kept exactly in the whitened scorer's leave-one-out
     /// correction (the rest is treated as isotropic).
     pub metric_rank: usize,
-    /// `Combined` adds the neighbour vote only up to this many items: its exact search costs
-    /// `n²·d` and would otherwise dominate (at 5 000 items, 768-d, two views: ~1 s on 2 cores).
-    /// Above it, `Combined` is the whitened score alone.
-    pub combine_knn_max_items: usize,
+    /// The neighbour search is exact (`n²·d`) up to this many items and approximate above
+    /// (`ann`: an inverted file over the leading principal directions).
+    pub knn_exact_max_items: usize,
+    /// Principal directions the approximate search works in.
+    pub knn_dims: usize,
+    /// Cells the approximate search visits per item.
+    pub knn_probe: usize,
+    /// The approximate search looks for neighbours among at most this many reference items
+    /// (an even stride through the catalogue).
+    pub knn_reference_items: usize,
     /// Robust prototypes: after a first pass, this fraction of the most suspicious items is
     /// left out of every prototype and the scores are recomputed. 0 disables it.
     pub trim: f64,
@@ -144,7 +149,10 @@ impl Default for ScorerParams {
             shrinkage: 0.1,
             max_cov_items: 10_000,
             metric_rank: 32,
-            combine_knn_max_items: 5_000,
+            knn_exact_max_items: 5_000,
+            knn_dims: 32,
+            knn_probe: 8,
+            knn_reference_items: 100_000,
             trim: 0.1,
         }
     }
