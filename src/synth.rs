@@ -374,6 +374,8 @@ impl Synthetic {
             warnings: Vec::new(),
             missing_images: 0,
             fingerprint: String::from("synthetic"),
+            views: Default::default(),
+            table: None,
         }
     }
 }

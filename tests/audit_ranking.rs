@@ -90,6 +90,8 @@ fn dataset(labels: &[Option<usize>]) -> Dataset {
         warnings: vec![],
         missing_images: 0,
         fingerprint: String::new(),
+        views: Default::default(),
+        table: None,
     }
 }
 

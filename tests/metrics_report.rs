@@ -53,6 +53,8 @@ fn dataset() -> Dataset {
         warnings: vec![],
         missing_images: 0,
         fingerprint: String::new(),
+        views: Default::default(),
+        table: None,
     }
 }
 

@@ -55,6 +55,8 @@ pub(super) fn check(
         .iter()
         .enumerate()
         .filter_map(|(i, it)| Some((i + 1, it.image.as_deref()?)))
+        // URLs are fetched by the app, not checked here.
+        .filter(|(_, p)| !is_url(p))
         .collect();
     monitor.begin(Stage::CheckImages, None, with_image.len() as u64);
     let missing: Vec<Vec<usize>> = with_image
@@ -74,6 +76,13 @@ pub(super) fn check(
         missing_rows: missing.into_iter().flatten().collect(),
         checked: with_image.len(),
     })
+}
+
+/// An `http://` or `https://` image, which the app fetches instead of opening a file.
+pub fn is_url(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    let lower = s.get(..8).unwrap_or(&s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// Opening (not just `stat`-ing) also catches files the user may not read.

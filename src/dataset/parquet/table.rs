@@ -1,0 +1,419 @@
+//! One logical table: a Parquet file or a folder of shards with one schema. Columns are read
+//! with a projection, each row group on its own task, embeddings decoded straight into their
+//! rows of one shared buffer.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_schema::SchemaRef;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::errors::ParquetError;
+use rayon::prelude::*;
+
+use super::columns::{self, BadRow, Kind};
+use crate::dataset::LoadError;
+use crate::{DatasetError, Monitor};
+
+const BATCH_ROWS: usize = 8192;
+
+/// One file of a table, its footer read.
+#[derive(Clone, Debug)]
+pub struct TableFile {
+    pub path: PathBuf,
+    meta: ArrowReaderMetadata,
+    pub rows: usize,
+}
+
+/// A table's files (one, or the shards in name order) and their common schema.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The file or folder as named by the user or the manifest.
+    pub path: PathBuf,
+    pub files: Vec<TableFile>,
+    pub schema: SchemaRef,
+}
+
+/// A column read in full, in table row order.
+#[derive(Debug)]
+pub enum Column {
+    Strings(Vec<Option<String>>),
+    Embeddings {
+        dim: usize,
+        data: Vec<f32>,
+        present: Vec<bool>,
+    },
+}
+
+/// What to read a column as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    Strings,
+    Embeddings,
+}
+
+/// One sentence for a Parquet error, naming what this build or the file lacks.
+pub fn describe_parquet_error(e: &ParquetError) -> String {
+    let text = e.to_string();
+    if let Some(codec) = text.strip_prefix("Disabled feature at compile time: ") {
+        return format!(
+            "is compressed with {codec}, which this build cannot read (it reads snappy, zstd, lz4 and gzip); rewrite it with one of those codecs"
+        );
+    }
+    if let ParquetError::NYI(what) = e {
+        return format!("uses a Parquet feature this reader does not support ({what})");
+    }
+    format!("is not a readable Parquet file, or it is truncated or corrupt ({text})")
+}
+
+fn parquet_error(path: &Path, e: ParquetError) -> DatasetError {
+    DatasetError::file(path, format!("{}.", describe_parquet_error(&e)))
+}
+
+impl TableFile {
+    pub fn open(path: &Path) -> Result<TableFile, DatasetError> {
+        let file = File::open(path).map_err(|e| DatasetError::io(path, e))?;
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(|e| parquet_error(path, e))?;
+        let rows = meta.metadata().file_metadata().num_rows().max(0) as usize;
+        Ok(TableFile {
+            path: path.to_path_buf(),
+            meta,
+            rows,
+        })
+    }
+}
+
+impl Table {
+    /// A `.parquet` file, or every `.parquet` file of a folder except those in `exclude`.
+    pub fn open(path: &Path, exclude: &[PathBuf]) -> Result<Table, DatasetError> {
+        let paths = if path.is_dir() {
+            let paths = shard_paths(path, exclude)?;
+            if paths.is_empty() {
+                return Err(DatasetError::file(
+                    path,
+                    "holds no .parquet files; a table folder holds the shards of one table.",
+                ));
+            }
+            paths
+        } else if path.exists() {
+            vec![path.to_path_buf()]
+        } else {
+            return Err(DatasetError::MissingFile {
+                path: path.to_path_buf(),
+                why: "the catalogue names it as a table",
+            });
+        };
+        let files = paths
+            .par_iter()
+            .map(|p| TableFile::open(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema = files[0].meta.schema().clone();
+        for f in &files[1..] {
+            let other = f.meta.schema();
+            let same = other.fields().len() == schema.fields().len()
+                && other
+                    .fields()
+                    .iter()
+                    .zip(schema.fields())
+                    .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+            if !same {
+                return Err(DatasetError::file(
+                    &f.path,
+                    format!(
+                        "has the columns {} but the first shard {} has {}; every shard of a table needs the same columns and types.",
+                        describe_schema(other),
+                        files[0].path.display(),
+                        describe_schema(&schema)
+                    ),
+                ));
+            }
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            files,
+            schema,
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.schema.field_with_name(column).is_ok()
+    }
+
+    pub fn kind(&self, column: &str) -> Option<Kind> {
+        let f = self.schema.field_with_name(column).ok()?;
+        Some(Kind::of(f.data_type()))
+    }
+
+    /// The name used in messages about `row` (0-based in the table): the file holding it,
+    /// and the 1-based row within that file.
+    pub fn place(&self, row: usize) -> (&Path, usize) {
+        let mut start = 0;
+        for f in &self.files {
+            if row < start + f.rows {
+                return (&f.path, row - start + 1);
+            }
+            start += f.rows;
+        }
+        (&self.path, row + 1)
+    }
+
+    /// Read `wanted` columns in full. Each row group is a task; progress advances by rows.
+    pub fn read(
+        &self,
+        wanted: &[(&str, Want)],
+        monitor: &Monitor,
+    ) -> Result<Vec<Column>, LoadError> {
+        let indices: Vec<usize> = wanted
+            .iter()
+            .map(|(name, _)| self.schema.index_of(name).expect("checked by the caller"))
+            .collect();
+        let mut dims = Vec::with_capacity(wanted.len());
+        for (name, want) in wanted {
+            dims.push(match want {
+                Want::Embeddings => self.probe_dim(name)?,
+                Want::Strings => 0,
+            });
+        }
+
+        struct Unit<'a> {
+            file: &'a TableFile,
+            group: usize,
+            first_row: usize,
+            rows: usize,
+        }
+        let mut units = Vec::new();
+        let mut first_row = 0;
+        for file in &self.files {
+            for (group, rg) in file.meta.metadata().row_groups().iter().enumerate() {
+                let rows = rg.num_rows().max(0) as usize;
+                units.push(Unit {
+                    file,
+                    group,
+                    first_row,
+                    rows,
+                });
+                first_row += rows;
+            }
+        }
+        let total = first_row;
+
+        // Disjoint slices of each embedding buffer, one per unit, so tasks write in place.
+        let mut buffers: Vec<(Vec<f32>, Vec<bool>)> = dims
+            .iter()
+            .map(|&d| {
+                if d == 0 {
+                    (Vec::new(), Vec::new())
+                } else {
+                    (crate::dataset::zeroed_f32(total * d), vec![false; total])
+                }
+            })
+            .collect();
+        let mut unit_slices: Vec<Vec<(&mut [f32], &mut [bool])>> =
+            units.iter().map(|_| Vec::new()).collect();
+        for (c, (data, present)) in buffers.iter_mut().enumerate() {
+            let d = dims[c];
+            let (mut data, mut present): (&mut [f32], &mut [bool]) = (data, present);
+            for (u, unit) in units.iter().enumerate() {
+                let take = if d == 0 { 0 } else { unit.rows };
+                let (head, tail) = std::mem::take(&mut data).split_at_mut(take * d);
+                let (phead, ptail) = std::mem::take(&mut present).split_at_mut(take);
+                unit_slices[u].push((head, phead));
+                data = tail;
+                present = ptail;
+            }
+        }
+
+        monitor.begin(crate::Stage::LoadEmbeddings, None, total as u64);
+        let strings: Vec<Vec<Vec<Option<String>>>> = units
+            .par_iter()
+            .zip(unit_slices.into_par_iter())
+            .map(|(unit, mut slices)| {
+                monitor.check()?;
+                let file = File::open(&unit.file.path)
+                    .map_err(|e| DatasetError::io(&unit.file.path, e))?;
+                let mask = ProjectionMask::roots(
+                    unit.file.meta.parquet_schema(),
+                    indices.iter().copied(),
+                );
+                let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+                    file,
+                    unit.file.meta.clone(),
+                )
+                .with_projection(mask)
+                .with_row_groups(vec![unit.group])
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| parquet_error(&unit.file.path, e))?;
+                let mut strings: Vec<Vec<Option<String>>> = vec![Vec::new(); wanted.len()];
+                let mut at = 0usize;
+                for batch in reader {
+                    monitor.check()?;
+                    let batch = batch.map_err(|e| {
+                        parquet_error(&unit.file.path, ParquetError::from(e))
+                    })?;
+                    let n = batch.num_rows();
+                    for (c, (name, want)) in wanted.iter().enumerate() {
+                        let array = batch
+                            .column_by_name(name)
+                            .expect("the projection holds every wanted column");
+                        let base = unit.first_row + at;
+                        match want {
+                            Want::Strings => {
+                                let values = columns::strings(array.as_ref()).map_err(|t| {
+                                    self.bad(name, base, format!("holds {t}, not text"))
+                                })?;
+                                strings[c].extend(values);
+                            }
+                            Want::Embeddings => {
+                                let d = dims[c];
+                                let (data, present) = &mut slices[c];
+                                if at + n > present.len() {
+                                    return Err(self.bad(name, base, "holds more rows than its row group announces".into()).into());
+                                }
+                                columns::decode_embeddings(
+                                    array.as_ref(),
+                                    d,
+                                    &mut data[at * d..(at + n) * d],
+                                    &mut present[at..at + n],
+                                )
+                                .map_err(|b| self.bad_row(name, base, d, b))?;
+                            }
+                        }
+                    }
+                    at += n;
+                    monitor.advance(n as u64);
+                }
+                Ok(strings)
+            })
+            .collect::<Result<_, LoadError>>()?;
+
+        let mut out = Vec::with_capacity(wanted.len());
+        let mut buffers = buffers.into_iter();
+        for (c, (_, want)) in wanted.iter().enumerate() {
+            let (data, present) = buffers.next().expect("one buffer per column");
+            out.push(match want {
+                Want::Strings => Column::Strings(
+                    strings
+                        .iter()
+                        .flat_map(|unit| unit[c].iter().cloned())
+                        .collect(),
+                ),
+                Want::Embeddings => Column::Embeddings {
+                    dim: dims[c],
+                    data,
+                    present,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// The vector length of an embedding column: the declared one of a fixed-size list,
+    /// else the length of the first row that has a vector. 0 when no row has one.
+    fn probe_dim(&self, name: &str) -> Result<usize, DatasetError> {
+        if let Some(Kind::Embedding {
+            fixed: Some(n @ 1..),
+            ..
+        }) = self.kind(name)
+        {
+            return Ok(n);
+        }
+        let index = self.schema.index_of(name).expect("checked by the caller");
+        for f in &self.files {
+            let file = File::open(&f.path).map_err(|e| DatasetError::io(&f.path, e))?;
+            let mask = ProjectionMask::roots(f.meta.parquet_schema(), [index]);
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, f.meta.clone())
+                .with_projection(mask)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| parquet_error(&f.path, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| parquet_error(&f.path, ParquetError::from(e)))?;
+                if let Some(d) = columns::first_length(batch.column(0).as_ref()) {
+                    return Ok(d);
+                }
+            }
+        }
+        Ok(0)
+    }
+
+    fn bad(&self, column: &str, row: usize, what: String) -> DatasetError {
+        let (path, row) = self.place(row);
+        DatasetError::file(path, format!("row {row}, column `{column}`: {what}."))
+    }
+
+    fn bad_row(&self, column: &str, base: usize, d: usize, bad: BadRow) -> DatasetError {
+        let at = |row: usize, what: String| {
+            let (path, row) = self.place(base + row);
+            DatasetError::file(path, format!("row {row}, column `{column}`: {what}."))
+        };
+        match bad {
+            BadRow::Ragged { row, found } => at(
+                row,
+                format!(
+                    "the vector has {found} elements but earlier rows have {d}; every embedding needs the same length"
+                ),
+            ),
+            BadRow::NullElement { row, element } => at(
+                row,
+                format!(
+                    "element {} of the vector is null; a vector must be complete (a missing view is a null or empty list)",
+                    element + 1
+                ),
+            ),
+            BadRow::NonFinite {
+                row,
+                element,
+                value,
+            } => at(
+                row,
+                format!(
+                    "element {} of the vector is {value}; embeddings must be finite",
+                    element + 1
+                ),
+            ),
+            BadRow::Zero { row } => at(
+                row,
+                "every element of the vector is zero, so it has no direction to compare".into(),
+            ),
+            BadRow::NotFloat(t) => DatasetError::file(
+                self.place(base).0,
+                format!("column `{column}` holds {t}; an embedding column must be a list of float16, float32 or float64."),
+            ),
+        }
+    }
+}
+
+fn shard_paths(dir: &Path, exclude: &[PathBuf]) -> Result<Vec<PathBuf>, DatasetError> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| DatasetError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_parquet(p) && !exclude.iter().any(|x| x == p))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+pub fn is_parquet(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+}
+
+/// `name: type, …` for messages.
+pub fn describe_schema(schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.name(), f.data_type()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
