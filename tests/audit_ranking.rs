@@ -43,6 +43,7 @@ fn result(m: Modality, pairwise: Vec<usize>, scores: Array2<f64>) -> ModalityRes
         pairwise,
         permutations: vec![vec![0, 1, 2], vec![0, 1]],
         timings: vec![],
+        present: None,
     }
 }
 

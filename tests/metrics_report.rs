@@ -24,6 +24,7 @@ fn result(m: Modality, pairwise: &[usize]) -> ModalityResult {
         pairwise_margin: vec![0.0; n],
         permutations: vec![],
         timings: vec![],
+        present: None,
     }
 }
 
