@@ -24,6 +24,11 @@ pub(super) struct ImageCheck {
 impl ImageCheck {
     /// One sentence for `Dataset.warnings`, naming a few of the missing files.
     pub fn warning(&self, items: &[Item]) -> Option<String> {
+        self.warning_in(super::ITEMS_FILE, items)
+    }
+
+    /// `warning`, for image paths read from `table`.
+    pub fn warning_in(&self, table: &str, items: &[Item]) -> Option<String> {
         if self.missing_rows.is_empty() {
             return None;
         }
@@ -37,7 +42,7 @@ impl ImageCheck {
             })
             .collect();
         Some(format!(
-            "items.csv: {} of {} image files are missing or unreadable, e.g. {}; those items are still classified from their embeddings.",
+            "{table}: {} of {} image files are missing or unreadable, e.g. {}; those items are still classified from their embeddings.",
             self.missing_rows.len(),
             self.checked,
             examples.join(", ")

@@ -308,7 +308,11 @@ pub fn is_table_catalogue(path: &Path) -> bool {
 }
 
 #[cfg(feature = "parquet")]
-fn load_tables(root: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<Dataset, LoadError> {
+fn load_tables(
+    root: &Path,
+    options: &LoadOptions,
+    monitor: &Monitor,
+) -> Result<Dataset, LoadError> {
     parquet::load(root, options, monitor)
 }
 

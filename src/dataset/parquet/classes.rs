@@ -28,7 +28,8 @@ pub fn default_spec(dir: &Path) -> Option<ClassSpec> {
 }
 
 pub fn is_csv(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
 /// The classes and their `C × d` embeddings.
@@ -43,8 +44,7 @@ pub fn load(
             .join(crate::dataset::CLASS_EMBEDDINGS_FILE)
     };
     if is_csv(&spec.table) {
-        let (classes, warnings) =
-            csv_tables::read_classes(&spec.table, &read_file(&spec.table)?)?;
+        let (classes, warnings) = csv_tables::read_classes(&spec.table, &read_file(&spec.table)?)?;
         let npy_path = spec.npy.clone().unwrap_or_else(|| npy_beside(&spec.table));
         let embeddings = read_npy(&npy_path, classes.len(), &spec.table, monitor)?;
         return Ok((classes, embeddings, warnings));

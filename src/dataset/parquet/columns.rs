@@ -23,7 +23,10 @@ pub enum Float {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// A list of floats; `fixed` is the length a `fixed_size_list` declares.
-    Embedding { float: Float, fixed: Option<usize> },
+    Embedding {
+        float: Float,
+        fixed: Option<usize>,
+    },
     /// A list whose elements are not floats (e.g. `list<int64>`): never an embedding.
     OtherList(String),
     Text,
@@ -82,10 +85,22 @@ fn float_of(dt: &DataType) -> Option<Float> {
 /// Why an embedding row cannot be used; rows and elements are 0-based within the batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BadRow {
-    Ragged { row: usize, found: usize },
-    NullElement { row: usize, element: usize },
-    NonFinite { row: usize, element: usize, value: f32 },
-    Zero { row: usize },
+    Ragged {
+        row: usize,
+        found: usize,
+    },
+    NullElement {
+        row: usize,
+        element: usize,
+    },
+    NonFinite {
+        row: usize,
+        element: usize,
+        value: f32,
+    },
+    Zero {
+        row: usize,
+    },
     NotFloat(String),
 }
 
@@ -332,7 +347,11 @@ mod tests {
         let nan = list(&[Some(vec![Some(1.0), Some(f32::NAN)])]);
         assert!(matches!(
             decode(&nan, 2).unwrap_err(),
-            BadRow::NonFinite { row: 0, element: 1, .. }
+            BadRow::NonFinite {
+                row: 0,
+                element: 1,
+                ..
+            }
         ));
         let zero = list(&[Some(vec![Some(1.0), Some(0.0)]), Some(vec![Some(0.0); 2])]);
         assert_eq!(decode(&zero, 2).unwrap_err(), BadRow::Zero { row: 1 });

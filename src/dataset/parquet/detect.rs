@@ -7,8 +7,12 @@ use super::table::Table;
 use crate::DatasetError;
 use crate::dataset::mapping::{ColumnOverrides, Mapping};
 
-const IMAGE_HINTS: &[&str] = &["image", "img", "vision", "visual", "photo", "picture", "pixel"];
-const TEXT_HINTS: &[&str] = &["text", "txt", "title", "desc", "caption", "sentence", "language"];
+const IMAGE_HINTS: &[&str] = &[
+    "image", "img", "vision", "visual", "photo", "picture", "pixel",
+];
+const TEXT_HINTS: &[&str] = &[
+    "text", "txt", "title", "desc", "caption", "sentence", "language",
+];
 const LABEL_NAMES: &[&str] = &["label", "category", "class", "labels", "class_name"];
 const TEXT_NAMES: &[&str] = &[
     "description",
@@ -78,12 +82,29 @@ pub struct Detection {
 }
 
 /// Choose the columns of `tables` (the first one is the primary table) for each role.
-/// `given` names columns the user chose; `source` says where they came from (for notes).
+/// `given` names columns the user chose (on the command line or in the app), `manifest`
+/// those `catalogue.ron` names; the user's win.
 pub fn detect(
     tables: &[Table],
     given: &ColumnOverrides,
-    source: &str,
+    manifest: &ColumnOverrides,
 ) -> Result<Detection, DatasetError> {
+    let from = |cli: &Option<String>| {
+        if cli.is_some() {
+            "given"
+        } else {
+            "from catalogue.ron"
+        }
+    };
+    let sources = [
+        from(&given.id),
+        from(&given.label),
+        from(&given.text),
+        from(&given.image),
+        from(&given.image_embedding),
+        from(&given.text_embedding),
+    ];
+    let given = &given.or(manifest);
     let cands = candidates(tables);
     let primary = &tables[0];
     let mut notes = Vec::new();
@@ -93,7 +114,7 @@ pub fn detect(
     let check = |role: &str, flag: &str, name: &str, embedding: bool| {
         let Some(c) = cands.iter().find(|c| c.name == name) else {
             return Err(err(format!(
-                "the {role} column `{name}` ({source} {flag}) is in none of the tables; they have {}.",
+                "the {role} column `{name}` (named with {flag} or in catalogue.ron) is in none of the tables; they have {}.",
                 all_columns(tables)
             )));
         };
@@ -131,7 +152,7 @@ pub fn detect(
                     format!("lacks the id column `{name}`; every table is joined on it."),
                 ));
             }
-            notes.push(format!("id: `{name}` ({source})"));
+            notes.push(format!("id: `{name}` ({})", sources[0]));
             name.clone()
         }
         None => {
@@ -158,12 +179,13 @@ pub fn detect(
 
     let mut taken: Vec<String> = vec![id.clone()];
     let pick_text = |role: &str,
-                         flag: &str,
-                         given: &Option<String>,
-                         names: &[&str],
-                         parts: &[&str],
-                         taken: &mut Vec<String>,
-                         notes: &mut Vec<String>|
+                     flag: &str,
+                     source: &str,
+                     given: &Option<String>,
+                     names: &[&str],
+                     parts: &[&str],
+                     taken: &mut Vec<String>,
+                     notes: &mut Vec<String>|
      -> Result<Option<String>, DatasetError> {
         if let Some(name) = given {
             check(role, flag, name, false)?;
@@ -188,7 +210,9 @@ pub fn detect(
                 Ok(Some(c.name.to_string()))
             }
             None => {
-                notes.push(format!("{role}: none (no column named like one; {flag} names it)"));
+                notes.push(format!(
+                    "{role}: none (no column named like one; {flag} names it)"
+                ));
                 Ok(None)
             }
         }
@@ -196,6 +220,7 @@ pub fn detect(
     let label = pick_text(
         "label",
         "--label-column",
+        sources[1],
         &given.label,
         LABEL_NAMES,
         &[],
@@ -205,6 +230,7 @@ pub fn detect(
     let text = pick_text(
         "description",
         "--text-column",
+        sources[2],
         &given.text,
         TEXT_NAMES,
         TEXT_PARTS,
@@ -214,6 +240,7 @@ pub fn detect(
     let image = pick_text(
         "image",
         "--image-column",
+        sources[3],
         &given.image,
         IMAGE_NAMES,
         IMAGE_PARTS,
@@ -250,6 +277,7 @@ pub fn detect(
         .collect();
     let choose = |role: &str,
                   flag: &str,
+                  source: &str,
                   given: &Option<String>,
                   hinted: &[&str],
                   notes: &mut Vec<String>|
@@ -278,6 +306,7 @@ pub fn detect(
     let image_embedding = choose(
         "image embedding",
         "--image-embedding-column",
+        sources[4],
         &given.image_embedding,
         &image_hinted,
         &mut notes,
@@ -285,6 +314,7 @@ pub fn detect(
     let text_embedding = choose(
         "text embedding",
         "--text-embedding-column",
+        sources[5],
         &given.text_embedding,
         &text_hinted,
         &mut notes,

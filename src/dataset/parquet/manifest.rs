@@ -50,8 +50,8 @@ pub struct ClassSpec {
 impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, DatasetError> {
         let text = std::fs::read_to_string(path).map_err(|e| DatasetError::io(path, e))?;
-        let options =
-            ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let options = ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
         let mut m: Manifest = options.from_str(&text).map_err(|e| {
             DatasetError::file(
                 path,

@@ -3,10 +3,10 @@
 //! result is the same `Dataset` the folder layout gives, with a null or empty embedding
 //! read as a missing view of that item.
 
+mod classes;
 pub mod columns;
 mod detect;
 pub mod manifest;
-mod classes;
 pub mod table;
 
 use std::collections::HashMap;
@@ -33,9 +33,8 @@ pub fn is_table_catalogue(path: &Path) -> bool {
         return true;
     }
     !path.join(super::ITEMS_FILE).exists()
-        && std::fs::read_dir(path).is_ok_and(|mut entries| {
-            entries.any(|e| e.is_ok_and(|e| table::is_parquet(&e.path())))
-        })
+        && std::fs::read_dir(path)
+            .is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| table::is_parquet(&e.path()))))
 }
 
 /// What to read: the item tables, the columns the user or manifest named, the class table.
@@ -45,8 +44,9 @@ struct Spec {
     tables: Vec<PathBuf>,
     /// Files of a shard folder that are not item shards.
     exclude: Vec<PathBuf>,
+    /// What the user named; `manifest` what catalogue.ron names (the user's win).
     columns: ColumnOverrides,
-    from: &'static str,
+    manifest: ColumnOverrides,
     classes: ClassSpec,
 }
 
@@ -77,17 +77,12 @@ fn spec(source: &Path, options: &LoadOptions) -> Result<Spec, DatasetError> {
             .or_else(|| m.classes.clone())
             .or_else(|| classes::default_spec(&folder))
             .ok_or_else(no_classes)?;
-        let from_manifest = m.columns();
         return Ok(Spec {
             root: folder,
             tables: m.tables.clone(),
             exclude: Vec::new(),
-            columns: options.columns.or(&from_manifest),
-            from: if from_manifest.is_empty() {
-                "given"
-            } else {
-                "given or from catalogue.ron"
-            },
+            columns: options.columns.clone(),
+            manifest: m.columns(),
             classes,
         });
     }
@@ -107,7 +102,7 @@ fn spec(source: &Path, options: &LoadOptions) -> Result<Spec, DatasetError> {
         tables: vec![source.to_path_buf()],
         exclude,
         columns: options.columns.clone(),
-        from: "given",
+        manifest: ColumnOverrides::default(),
         classes,
     })
 }
@@ -121,7 +116,7 @@ pub fn plan(source: &Path, options: &LoadOptions) -> Result<Plan, DatasetError> 
         .iter()
         .map(|t| Table::open(t, &spec.exclude))
         .collect::<Result<Vec<_>, _>>()?;
-    let detection = detect::detect(&tables, &spec.columns, spec.from)?;
+    let detection = detect::detect(&tables, &spec.columns, &spec.manifest)?;
     Ok(Plan {
         spec,
         tables,
@@ -153,7 +148,10 @@ impl Plan {
     }
 
     pub fn tables(&self) -> Vec<(PathBuf, usize)> {
-        self.tables.iter().map(|t| (t.path.clone(), t.rows())).collect()
+        self.tables
+            .iter()
+            .map(|t| (t.path.clone(), t.rows()))
+            .collect()
     }
 }
 
@@ -183,8 +181,16 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
         ("label", mapping.label.clone(), Want::Strings),
         ("description", mapping.text.clone(), Want::Strings),
         ("image", mapping.image.clone(), Want::Strings),
-        ("image embedding", mapping.image_embedding.clone(), Want::Embeddings),
-        ("text embedding", mapping.text_embedding.clone(), Want::Embeddings),
+        (
+            "image embedding",
+            mapping.image_embedding.clone(),
+            Want::Embeddings,
+        ),
+        (
+            "text embedding",
+            mapping.text_embedding.clone(),
+            Want::Embeddings,
+        ),
     ]
     .into_iter()
     .filter_map(|(role, col, want)| Some((role, col?, want)))
@@ -236,7 +242,10 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
             .enumerate()
             .map(|(r, id)| (id.as_str(), r))
             .collect();
-        let rows: Vec<Option<usize>> = ids.iter().map(|id| row_of.get(id.as_str()).copied()).collect();
+        let rows: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| row_of.get(id.as_str()).copied())
+            .collect();
         let missing = rows.iter().filter(|r| r.is_none()).count();
         if missing > 0 {
             unmatched.push(format!(
@@ -270,7 +279,10 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
             fill.push(ColumnFill {
                 role: role.into(),
                 column: c.clone(),
-                missing: v.iter().filter(|s| s.as_deref().is_none_or(|s| s.trim().is_empty())).count(),
+                missing: v
+                    .iter()
+                    .filter(|s| s.as_deref().is_none_or(|s| s.trim().is_empty()))
+                    .count(),
             });
         }
     };
@@ -289,7 +301,9 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
     let mut items = Vec::with_capacity(n);
     for (i, id) in ids.into_iter().enumerate() {
         let text = |v: &Option<Vec<Option<String>>>| v.as_ref().and_then(|v| v[i].clone());
-        let label_text = text(&labels).map(|l| l.trim().to_string()).unwrap_or_default();
+        let label_text = text(&labels)
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default();
         let label = if label_text.is_empty() {
             None
         } else if let Some(&c) = class_of.get(label_text.as_str()) {
@@ -411,7 +425,11 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
 
     monitor.check()?;
     let image_check = images::check(&spec.root, &items, monitor)?;
-    warnings.extend(image_check.warning(&items));
+    let image_home = mapping
+        .image
+        .as_deref()
+        .map(|c| tables[home(c)].path.display().to_string());
+    warnings.extend(image_check.warning_in(image_home.as_deref().unwrap_or_default(), &items));
     let fingerprint = fingerprint(&items, &classes);
     Ok(Dataset {
         root: spec.root,
@@ -441,7 +459,9 @@ fn checked_ids(
             let (path, row) = table.place(r);
             return Err(DatasetError::file(
                 path,
-                format!("row {row}, column `{column}`: the id is null or empty; every row needs one."),
+                format!(
+                    "row {row}, column `{column}`: the id is null or empty; every row needs one."
+                ),
             ));
         };
         if let Some(first) = seen.insert(id.clone(), r) {
@@ -449,7 +469,9 @@ fn checked_ids(
             let (_, first) = table.place(first);
             return Err(DatasetError::file(
                 path,
-                format!("column `{column}`: id `{id}` appears in row {first} and again in row {second}; ids must be unique."),
+                format!(
+                    "column `{column}`: id `{id}` appears in row {first} and again in row {second}; ids must be unique."
+                ),
             ));
         }
         out.push(id);
@@ -460,7 +482,9 @@ fn checked_ids(
 /// `col` (in its own table's order) rearranged to `rows` (one source row per item).
 fn gather(col: Column, rows: &[Option<usize>]) -> Column {
     match col {
-        Column::Strings(v) => Column::Strings(rows.iter().map(|r| r.and_then(|r| v[r].clone())).collect()),
+        Column::Strings(v) => {
+            Column::Strings(rows.iter().map(|r| r.and_then(|r| v[r].clone())).collect())
+        }
         Column::Embeddings { dim, data, present } => {
             let mut out = crate::dataset::zeroed_f32(rows.len() * dim);
             let mut there = vec![false; rows.len()];

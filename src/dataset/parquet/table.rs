@@ -57,7 +57,12 @@ pub enum Want {
 /// One sentence for a Parquet error, naming what this build or the file lacks.
 pub fn describe_parquet_error(e: &ParquetError) -> String {
     let text = e.to_string();
-    if let Some(codec) = text.strip_prefix("Disabled feature at compile time: ") {
+    const DISABLED: &str = "Disabled feature at compile time: ";
+    if let Some(at) = text.find(DISABLED) {
+        let codec: String = text[at + DISABLED.len()..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         return format!(
             "is compressed with {codec}, which this build cannot read (it reads snappy, zstd, lz4 and gzip); rewrite it with one of those codecs"
         );
@@ -238,10 +243,8 @@ impl Table {
                 monitor.check()?;
                 let file = File::open(&unit.file.path)
                     .map_err(|e| DatasetError::io(&unit.file.path, e))?;
-                let mask = ProjectionMask::roots(
-                    unit.file.meta.parquet_schema(),
-                    indices.iter().copied(),
-                );
+                let mask =
+                    ProjectionMask::roots(unit.file.meta.parquet_schema(), indices.iter().copied());
                 let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
                     file,
                     unit.file.meta.clone(),
@@ -255,9 +258,8 @@ impl Table {
                 let mut at = 0usize;
                 for batch in reader {
                     monitor.check()?;
-                    let batch = batch.map_err(|e| {
-                        parquet_error(&unit.file.path, ParquetError::from(e))
-                    })?;
+                    let batch =
+                        batch.map_err(|e| parquet_error(&unit.file.path, ParquetError::from(e)))?;
                     let n = batch.num_rows();
                     for (c, (name, want)) in wanted.iter().enumerate() {
                         let array = batch
@@ -275,7 +277,13 @@ impl Table {
                                 let d = dims[c];
                                 let (data, present) = &mut slices[c];
                                 if at + n > present.len() {
-                                    return Err(self.bad(name, base, "holds more rows than its row group announces".into()).into());
+                                    return Err(self
+                                        .bad(
+                                            name,
+                                            base,
+                                            "holds more rows than its row group announces".into(),
+                                        )
+                                        .into());
                                 }
                                 columns::decode_embeddings(
                                     array.as_ref(),
@@ -385,7 +393,9 @@ impl Table {
             ),
             BadRow::NotFloat(t) => DatasetError::file(
                 self.place(base).0,
-                format!("column `{column}` holds {t}; an embedding column must be a list of float16, float32 or float64."),
+                format!(
+                    "column `{column}` holds {t}; an embedding column must be a list of float16, float32 or float64."
+                ),
             ),
         }
     }
