@@ -298,6 +298,7 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
     let label_home = mapping.label.as_deref().map(|c| &tables[home(c)]);
     let mut unknown = Vec::new();
     let mut unknown_count = 0;
+    let mut unknown_rows = Vec::new();
     let mut items = Vec::with_capacity(n);
     for (i, id) in ids.into_iter().enumerate() {
         let text = |v: &Option<Vec<Option<String>>>| v.as_ref().and_then(|v| v[i].clone());
@@ -311,7 +312,11 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
         } else {
             unknown_count += 1;
             if unknown.len() < csv_tables::EXAMPLES {
-                unknown.push(format!("row {}: \"{label_text}\" (id {id})", i + 1));
+                unknown_rows.push(i);
+                unknown.push(format!(
+                    "row {}: \"{label_text}\" (id {id})",
+                    primary.place(i).1
+                ));
             }
             None
         };
@@ -326,12 +331,20 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
             label,
         });
     }
-    if unknown_count > 0 {
-        return Err(DatasetError::UnknownLabels {
-            path: label_home.map_or(primary.path.clone(), |t| t.path.clone()),
-            count: unknown_count,
-            examples: unknown.join(", "),
-        }
+    if let Some(&first) = unknown_rows.first() {
+        // A label joined from another table is named by that table and the item's id.
+        let path = match label_home {
+            Some(t) if !std::ptr::eq(t, primary) => t.files[0].path.as_path(),
+            _ => primary.place(first).0,
+        };
+        return Err(DatasetError::file(
+            path,
+            format!(
+                "{unknown_count} row(s) have a label that is not a class name in {}, e.g. {}.",
+                spec.classes.table.display(),
+                unknown.join(", ")
+            ),
+        )
         .into());
     }
 
