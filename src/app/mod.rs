@@ -191,8 +191,9 @@ impl AuditApp {
                 .next()
         });
         if let Some(path) = dropped {
-            // A dropped items.csv (or any file) means its folder.
-            let dir = if path.is_dir() {
+            // A dropped items.csv (or any file) means its folder; a Parquet file is itself a
+            // catalogue.
+            let dir = if path.is_dir() || pairwise_audit::dataset::is_table_catalogue(&path) {
                 path
             } else {
                 path.parent().map(Path::to_path_buf).unwrap_or(path)
@@ -426,6 +427,7 @@ impl AuditApp {
         }
         match cmd {
             Command::OpenDialog => self.actions.push(Action::PickDatasetFolder),
+            Command::OpenFileDialog => self.actions.push(Action::PickDatasetFile),
             Command::Quit => self.actions.push(Action::Quit),
             Command::OpenDataset(path) => {
                 self.draft = self.persisted.params.clone();

@@ -546,3 +546,26 @@ fn every_tab_draws_with_named_widgets() {
     h.run();
     assert!(h.state().draft.floor.is_some());
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn dropping_a_parquet_file_opens_that_file() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parquet/pandas/items.parquet");
+    let mut h = harness(worker::engine_pipeline());
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(file.clone())));
+    h.step();
+    assert!(h.state().is_running(), "the drop started a run");
+    wait_for_run(&mut h);
+    let r = h.state().results.as_ref().expect("the catalogue loaded");
+    assert_eq!(r.len(), 12);
+    assert_eq!(r.dataset.table.as_ref().unwrap().source, file);
+    // Item 5 has no text view: the grid has no text label for it, but an image one.
+    use pairwise_audit::Modality;
+    assert_eq!(r.rows[5].pairwise(Modality::Text), None);
+    assert!(r.rows[5].pairwise(Modality::Image).is_some());
+    assert!(r.rows[4].pairwise(Modality::Text).is_some());
+    h.get_by_label("showing 12 of 12");
+}

@@ -209,7 +209,9 @@ impl Table {
         }
         let total = first_row;
 
-        // Disjoint slices of each embedding buffer, one per unit, so tasks write in place.
+        // One task per column and row group — two embedding columns keep two cores busy even
+        // in a file written as a single row group — each writing its own disjoint slice of
+        // the column's buffer.
         let mut buffers: Vec<(Vec<f32>, Vec<bool>)> = dims
             .iter()
             .map(|&d| {
@@ -220,31 +222,47 @@ impl Table {
                 }
             })
             .collect();
-        let mut unit_slices: Vec<Vec<(&mut [f32], &mut [bool])>> =
-            units.iter().map(|_| Vec::new()).collect();
+        struct Task<'a, 'u> {
+            column: usize,
+            unit: &'u Unit<'a>,
+            out: Option<(&'u mut [f32], &'u mut [bool])>,
+        }
+        let mut tasks: Vec<Task> = Vec::new();
         for (c, (data, present)) in buffers.iter_mut().enumerate() {
             let d = dims[c];
             let (mut data, mut present): (&mut [f32], &mut [bool]) = (data, present);
-            for (u, unit) in units.iter().enumerate() {
-                let take = if d == 0 { 0 } else { unit.rows };
-                let (head, tail) = std::mem::take(&mut data).split_at_mut(take * d);
-                let (phead, ptail) = std::mem::take(&mut present).split_at_mut(take);
-                unit_slices[u].push((head, phead));
-                data = tail;
-                present = ptail;
+            for unit in &units {
+                let out = if d == 0 {
+                    None
+                } else {
+                    let (head, tail) = std::mem::take(&mut data).split_at_mut(unit.rows * d);
+                    let (phead, ptail) = std::mem::take(&mut present).split_at_mut(unit.rows);
+                    data = tail;
+                    present = ptail;
+                    Some((head, phead))
+                };
+                tasks.push(Task {
+                    column: c,
+                    unit,
+                    out,
+                });
             }
         }
 
-        monitor.begin(crate::Stage::LoadEmbeddings, None, total as u64);
-        let strings: Vec<Vec<Vec<Option<String>>>> = units
-            .par_iter()
-            .zip(unit_slices.into_par_iter())
-            .map(|(unit, mut slices)| {
+        monitor.begin(
+            crate::Stage::LoadEmbeddings,
+            None,
+            (total * wanted.len()) as u64,
+        );
+        let strings: Vec<Vec<Option<String>>> = tasks
+            .into_par_iter()
+            .map(|task| {
                 monitor.check()?;
+                let Task { column: c, unit, mut out } = task;
+                let (name, want) = wanted[c];
                 let file = File::open(&unit.file.path)
                     .map_err(|e| DatasetError::io(&unit.file.path, e))?;
-                let mask =
-                    ProjectionMask::roots(unit.file.meta.parquet_schema(), indices.iter().copied());
+                let mask = ProjectionMask::roots(unit.file.meta.parquet_schema(), [indices[c]]);
                 let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
                     file,
                     unit.file.meta.clone(),
@@ -254,49 +272,57 @@ impl Table {
                 .with_batch_size(BATCH_ROWS)
                 .build()
                 .map_err(|e| parquet_error(&unit.file.path, e))?;
-                let mut strings: Vec<Vec<Option<String>>> = vec![Vec::new(); wanted.len()];
+                let mut strings: Vec<Option<String>> = Vec::new();
                 let mut at = 0usize;
                 for batch in reader {
                     monitor.check()?;
-                    let batch =
-                        batch.map_err(|e| parquet_error(&unit.file.path, ParquetError::from(e)))?;
+                    let batch = batch
+                        .map_err(|e| parquet_error(&unit.file.path, ParquetError::from(e)))?;
                     let n = batch.num_rows();
-                    for (c, (name, want)) in wanted.iter().enumerate() {
-                        let array = batch
-                            .column_by_name(name)
-                            .expect("the projection holds every wanted column");
-                        let base = unit.first_row + at;
-                        match want {
-                            Want::Strings => {
-                                let values = columns::strings(array.as_ref()).map_err(|t| {
-                                    self.bad(name, base, format!("holds {t}, not text"))
-                                })?;
-                                strings[c].extend(values);
+                    let array = batch.column(0);
+                    let base = unit.first_row + at;
+                    match (want, &mut out) {
+                        (Want::Embeddings, Some((data, present))) => {
+                            let d = dims[c];
+                            if at + n > present.len() {
+                                return Err(self
+                                    .bad(
+                                        name,
+                                        base,
+                                        "holds more rows than its row group announces".into(),
+                                    )
+                                    .into());
                             }
-                            Want::Embeddings => {
-                                let d = dims[c];
-                                let (data, present) = &mut slices[c];
-                                if at + n > present.len() {
-                                    return Err(self
-                                        .bad(
-                                            name,
-                                            base,
-                                            "holds more rows than its row group announces".into(),
-                                        )
-                                        .into());
-                                }
-                                columns::decode_embeddings(
-                                    array.as_ref(),
-                                    d,
-                                    &mut data[at * d..(at + n) * d],
-                                    &mut present[at..at + n],
-                                )
-                                .map_err(|b| self.bad_row(name, base, d, b))?;
+                            columns::decode_embeddings(
+                                array.as_ref(),
+                                d,
+                                &mut data[at * d..(at + n) * d],
+                                &mut present[at..at + n],
+                            )
+                            .map_err(|b| self.bad_row(name, base, d, b))?;
+                        }
+                        (Want::Embeddings, None) => {
+                            // No row of the column has a vector (dimension 0): all missing.
+                            if let Some(len) = columns::first_length(array.as_ref()) {
+                                return Err(self
+                                    .bad(name, base, format!("a vector of {len} elements appears where earlier rows have none"))
+                                    .into());
                             }
+                        }
+                        (Want::Strings, _) => {
+                            let values = columns::strings(array.as_ref()).map_err(|t| {
+                                self.bad(name, base, format!("holds {t}, not text"))
+                            })?;
+                            strings.extend(values);
                         }
                     }
                     at += n;
                     monitor.advance(n as u64);
+                }
+                if at != unit.rows {
+                    return Err(self
+                        .bad(name, base_row(unit.first_row, at), format!("the row group announces {} rows but holds {at}", unit.rows))
+                        .into());
                 }
                 Ok(strings)
             })
@@ -304,15 +330,17 @@ impl Table {
 
         let mut out = Vec::with_capacity(wanted.len());
         let mut buffers = buffers.into_iter();
+        let mut strings = strings.into_iter();
         for (c, (_, want)) in wanted.iter().enumerate() {
             let (data, present) = buffers.next().expect("one buffer per column");
+            let mine: Vec<Vec<Option<String>>> = strings.by_ref().take(units.len()).collect();
             out.push(match want {
-                Want::Strings => Column::Strings(
-                    strings
-                        .iter()
-                        .flat_map(|unit| unit[c].iter().cloned())
-                        .collect(),
-                ),
+                Want::Strings => Column::Strings(mine.into_iter().flatten().collect()),
+                Want::Embeddings if dims[c] == 0 => Column::Embeddings {
+                    dim: 0,
+                    data: Vec::new(),
+                    present: vec![false; total],
+                },
                 Want::Embeddings => Column::Embeddings {
                     dim: dims[c],
                     data,
@@ -399,6 +427,10 @@ impl Table {
             ),
         }
     }
+}
+
+fn base_row(first: usize, at: usize) -> usize {
+    first + at.saturating_sub(1)
 }
 
 fn shard_paths(dir: &Path, exclude: &[PathBuf]) -> Result<Vec<PathBuf>, DatasetError> {
