@@ -330,6 +330,15 @@ pub(crate) fn zeroed_f32(len: usize) -> Vec<f32> {
     npy::zeroed_buffer(len)
 }
 
+/// `zeroed_f32`, or `None` when the memory cannot be had: a size read from a damaged file's
+/// metadata must give an error, not abort the process.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+pub(crate) fn try_zeroed_f32(len: usize) -> Option<Vec<f32>> {
+    // Reserving and releasing maps and unmaps the range without touching it.
+    Vec::<f32>::new().try_reserve_exact(len).ok()?;
+    Some(npy::zeroed_buffer(len))
+}
+
 fn required_file(root: &Path, name: &str, why: &'static str) -> Result<PathBuf, DatasetError> {
     let path = root.join(name);
     if path.exists() {

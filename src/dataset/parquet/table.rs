@@ -212,16 +212,25 @@ impl Table {
         // One task per column and row group — two embedding columns keep two cores busy even
         // in a file written as a single row group — each writing its own disjoint slice of
         // the column's buffer.
-        let mut buffers: Vec<(Vec<f32>, Vec<bool>)> = dims
-            .iter()
-            .map(|&d| {
-                if d == 0 {
-                    (Vec::new(), Vec::new())
-                } else {
-                    (crate::dataset::zeroed_f32(total * d), vec![false; total])
-                }
-            })
-            .collect();
+        let mut buffers: Vec<(Vec<f32>, Vec<bool>)> = Vec::with_capacity(dims.len());
+        for (&d, (name, _)) in dims.iter().zip(wanted) {
+            if d == 0 {
+                buffers.push((Vec::new(), Vec::new()));
+                continue;
+            }
+            let data = total
+                .checked_mul(d)
+                .and_then(crate::dataset::try_zeroed_f32)
+                .ok_or_else(|| {
+                    DatasetError::file(
+                        &self.path,
+                        format!(
+                            "column `{name}`: {total} rows of {d} elements are more than this machine's memory can hold (is the file's metadata damaged?)."
+                        ),
+                    )
+                })?;
+            buffers.push((data, vec![false; total]));
+        }
         struct Task<'a, 'u> {
             column: usize,
             unit: &'u Unit<'a>,
