@@ -32,7 +32,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1..=255u8).prop_map(|(at, xor)| Mutation::Flip { at, xor }),
         any::<usize>().prop_map(|keep| Mutation::Truncate { keep }),
-        (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..16))
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 1..16)
+        )
             .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
         (any::<usize>(), 1..64usize).prop_map(|(at, len)| Mutation::Repeat { at, len }),
         // Large integers where lengths and counts live.
@@ -117,13 +120,22 @@ fn small_folder() -> tempfile::TempDir {
     write("class_embeddings.npy", ds.class_embeddings.view());
     write(
         "image_embeddings.npy",
-        ds.image_embeddings.as_ref().unwrap().slice(ndarray::s![..rows, ..]),
+        ds.image_embeddings
+            .as_ref()
+            .unwrap()
+            .slice(ndarray::s![..rows, ..]),
     );
     write(
         "text_embeddings.npy",
-        ds.text_embeddings.as_ref().unwrap().slice(ndarray::s![..rows, ..]),
+        ds.text_embeddings
+            .as_ref()
+            .unwrap()
+            .slice(ndarray::s![..rows, ..]),
     );
-    assert!(Dataset::load(dir.path()).is_ok(), "the unmutated catalogue loads");
+    assert!(
+        Dataset::load(dir.path()).is_ok(),
+        "the unmutated catalogue loads"
+    );
     dir
 }
 

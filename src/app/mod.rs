@@ -13,6 +13,8 @@ mod engine_glue;
 mod filters;
 mod grid;
 mod inspector;
+#[cfg(feature = "parquet")]
+mod mapping_sheet;
 mod menu;
 mod metrics_panel;
 mod review;
@@ -86,6 +88,9 @@ pub struct AuditApp {
     /// The last export's or bulk action's outcome, one line.
     pub last_export: Option<String>,
     pub draft_scorer: String,
+    /// The column-mapping sheet of a Parquet catalogue being opened.
+    #[cfg(feature = "parquet")]
+    pub mapping_sheet: Option<mapping_sheet::Sheet>,
 }
 
 impl AuditApp {
@@ -130,6 +135,35 @@ impl AuditApp {
             cheat_sheet: false,
             exports: Vec::new(),
             last_export: None,
+            #[cfg(feature = "parquet")]
+            mapping_sheet: None,
+        }
+    }
+
+    /// The open mapping sheet, and what its buttons start.
+    #[cfg(feature = "parquet")]
+    fn mapping_sheet_ui(&mut self, ctx: &egui::Context) {
+        let Some(sheet) = &mut self.mapping_sheet else {
+            return;
+        };
+        match sheet.ui(ctx) {
+            None => {}
+            Some(mapping_sheet::Outcome::Cancel) => self.mapping_sheet = None,
+            Some(mapping_sheet::Outcome::Open(path)) => {
+                if let Err(e) = sheet.remember() {
+                    self.notices.push(e);
+                }
+                let options = sheet.options.clone();
+                self.mapping_sheet = None;
+                self.draft = self.persisted.params.clone();
+                self.draft_scorer = self.persisted.scorer.clone();
+                let request = Request {
+                    source: Source::Tables(path, options),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                };
+                self.start(ctx, request);
+            }
         }
     }
 
@@ -172,6 +206,8 @@ impl AuditApp {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
         review_bar::overlays(&ctx, self, &mut cmds);
+        #[cfg(feature = "parquet")]
+        self.mapping_sheet_ui(&ctx);
         self.drop_hint(&ctx);
         for cmd in cmds {
             self.apply(&ctx, cmd);
@@ -430,6 +466,20 @@ impl AuditApp {
             Command::OpenFileDialog => self.actions.push(Action::PickDatasetFile),
             Command::Quit => self.actions.push(Action::Quit),
             Command::OpenDataset(path) => {
+                #[cfg(feature = "parquet")]
+                if pairwise_audit::dataset::is_table_catalogue(&path) {
+                    match mapping_sheet::Sheet::for_source(&path) {
+                        Some(Ok(sheet)) => {
+                            self.mapping_sheet = Some(sheet);
+                            return;
+                        }
+                        Some(Err(e)) => {
+                            self.error = Some(e);
+                            return;
+                        }
+                        None => {}
+                    }
+                }
                 self.draft = self.persisted.params.clone();
                 self.draft_scorer = self.persisted.scorer.clone();
                 let request = Request {

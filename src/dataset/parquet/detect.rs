@@ -187,6 +187,10 @@ pub fn detect(
                      taken: &mut Vec<String>,
                      notes: &mut Vec<String>|
      -> Result<Option<String>, DatasetError> {
+        if given.as_deref() == Some("") {
+            notes.push(format!("{role}: none ({source})"));
+            return Ok(None);
+        }
         if let Some(name) = given {
             check(role, flag, name, false)?;
             notes.push(format!("{role}: `{name}` ({source})"));
@@ -249,10 +253,10 @@ pub fn detect(
     )?;
 
     // The embeddings.
-    if let Some(name) = &given.image_embedding {
+    if let Some(name) = given.image_embedding.as_ref().filter(|n| !n.is_empty()) {
         check("image embedding", "--image-embedding-column", name, true)?;
     }
-    if let Some(name) = &given.text_embedding {
+    if let Some(name) = given.text_embedding.as_ref().filter(|n| !n.is_empty()) {
         check("text embedding", "--text-embedding-column", name, true)?;
     }
     let free: Vec<&str> = cands
@@ -282,6 +286,10 @@ pub fn detect(
                   hinted: &[&str],
                   notes: &mut Vec<String>|
      -> Result<Option<String>, DatasetError> {
+        if given.as_deref() == Some("") {
+            notes.push(format!("{role}: none ({source})"));
+            return Ok(None);
+        }
         if let Some(name) = given {
             notes.push(format!("{role}: `{name}` ({source})"));
             return Ok(Some(name.clone()));
@@ -333,10 +341,10 @@ pub fn detect(
         };
         return Err(err(format!("{msg}.")));
     }
-    if image_embedding.is_none() {
+    if image_embedding.is_none() && given.image_embedding.is_none() {
         notes.push("image embedding: none (text only)".into());
     }
-    if text_embedding.is_none() {
+    if text_embedding.is_none() && given.text_embedding.is_none() {
         notes.push("text embedding: none (image only)".into());
     }
     Ok(Detection {

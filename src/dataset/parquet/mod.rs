@@ -7,6 +7,7 @@ mod classes;
 pub mod columns;
 mod detect;
 pub mod manifest;
+pub mod preview;
 pub mod table;
 
 use std::collections::HashMap;
@@ -153,6 +154,46 @@ impl Plan {
             .map(|t| (t.path.clone(), t.rows()))
             .collect()
     }
+}
+
+/// Where the app remembers the mapping chosen for `source`: beside its decision log.
+pub fn remembered_mapping_path(source: &std::path::Path) -> PathBuf {
+    let (folder, name) = if source.is_dir() {
+        (source.to_path_buf(), "catalogue".to_string())
+    } else {
+        (
+            source
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+            source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    folder
+        .join(".pairwise-audit")
+        .join(format!("mapping-{name}.ron"))
+}
+
+/// The remembered options for `source`, if any were saved and can be read.
+pub fn remembered_options(source: &Path) -> Option<LoadOptions> {
+    let text = std::fs::read_to_string(remembered_mapping_path(source)).ok()?;
+    ron::from_str(&text).ok()
+}
+
+/// Save `options` for `source` (creating the `.pairwise-audit` folder).
+pub fn remember_options(source: &Path, options: &LoadOptions) -> std::io::Result<()> {
+    let path = remembered_mapping_path(source);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = ron::ser::to_string_pretty(options, ron::ser::PrettyConfig::default())
+        .map_err(std::io::Error::other)?;
+    crate::atomic_file::write_atomic(&path, |w| std::io::Write::write_all(w, text.as_bytes()))
+        .map_err(|e| e.source)
 }
 
 /// Load the catalogue at `source` (a table catalogue, see `is_table_catalogue`).

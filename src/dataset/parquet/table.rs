@@ -78,6 +78,10 @@ fn parquet_error(path: &Path, e: ParquetError) -> DatasetError {
 }
 
 impl TableFile {
+    pub fn metadata(&self) -> &parquet::file::metadata::ParquetMetaData {
+        self.meta.metadata()
+    }
+
     pub fn open(path: &Path) -> Result<TableFile, DatasetError> {
         let file = File::open(path).map_err(|e| DatasetError::io(path, e))?;
         let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
