@@ -25,6 +25,7 @@ mod shell;
 mod state;
 mod status;
 mod thumbnails;
+mod url_fetch;
 mod widgets;
 mod worker;
 

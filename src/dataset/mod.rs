@@ -282,9 +282,15 @@ impl Dataset {
         &self.classes[c].name
     }
 
-    /// Absolute path of item `i`'s image, if it has one.
+    /// Absolute path of item `i`'s image, if it has one (an http(s) URL as it is).
     pub fn image_path(&self, i: usize) -> Option<PathBuf> {
-        self.items[i].image.as_ref().map(|p| self.root.join(p))
+        self.items[i].image.as_ref().map(|p| {
+            if images::is_url(p) {
+                p.clone()
+            } else {
+                self.root.join(p)
+            }
+        })
     }
 
     /// The annotations as a label vector (for metrics).
