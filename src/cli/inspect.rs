@@ -25,9 +25,9 @@ pub struct InspectArgs {
 
 pub fn run(args: InspectArgs) -> Result<(), CliError> {
     let options = args.columns.options();
-    let mut out = String::new();
     #[cfg(feature = "parquet")]
     if pairwise_audit::dataset::is_table_catalogue(&args.dataset) {
+        let mut out = String::new();
         use pairwise_audit::dataset::parquet::plan;
         let plan = plan(&args.dataset, &options).map_err(|e| CliError::BadInput(e.to_string()))?;
         let _ = writeln!(out, "{}: Parquet tables", args.dataset.display());
@@ -41,8 +41,8 @@ pub fn run(args: InspectArgs) -> Result<(), CliError> {
         for note in &plan.notes {
             let _ = writeln!(out, "  {note}");
         }
+        print!("{out}");
     }
-    print!("{out}");
     let ds = Dataset::load_options(&args.dataset, &options)
         .map_err(|e| CliError::BadInput(e.to_string()))?;
     print!("{}", describe(&ds, args.rows));

@@ -332,6 +332,7 @@ fn load_tables(root: &Path, _: &LoadOptions, _: &Monitor) -> Result<Dataset, Loa
 }
 
 /// A zeroed embedding buffer (backed by huge pages where the kernel offers them).
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 pub(crate) fn zeroed_f32(len: usize) -> Vec<f32> {
     npy::zeroed_buffer(len)
 }
