@@ -21,6 +21,16 @@ use parquet::file::properties::WriterProperties;
 
 const BATCH: usize = 65_536;
 
+/// User + system CPU seconds of this process so far: steadier than wall time on a shared
+/// machine.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
 fn embeddings(x: &Array2<f32>, rows: std::ops::Range<usize>) -> ArrayRef {
     let d = x.ncols();
     let mut b =
@@ -104,33 +114,39 @@ fn main() {
         size(&table),
         size(&dir.join("image_embeddings.npy")) + size(&dir.join("text_embeddings.npy"))
     );
-    let (mut npy, mut pq) = (Vec::new(), Vec::new());
+    let mut wall = [Vec::new(), Vec::new()];
+    let mut cpu = [Vec::new(), Vec::new()];
     for run in 0..runs {
-        for (name, path, times) in [
-            ("npy", dir.to_path_buf(), &mut npy),
-            ("parquet", table.clone(), &mut pq),
-        ] {
-            let t = Instant::now();
+        for (k, (name, path)) in [("npy", dir.to_path_buf()), ("parquet", table.clone())]
+            .into_iter()
+            .enumerate()
+        {
+            let (t, c) = (Instant::now(), cpu_seconds());
             let ds = Dataset::load(&path).unwrap();
-            let s = t.elapsed().as_secs_f64();
+            let (s, used) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
             assert_eq!(ds.modalities().len(), 2);
             println!(
-                "run {run} {name}: {} × {} × 2 in {s:.2} s",
+                "run {run} {name}: {} × {} × 2 in {s:.2} s wall, {used:.2} s CPU",
                 ds.len(),
                 ds.dim()
             );
-            times.push(s);
+            wall[k].push(s);
+            cpu[k].push(used);
             drop(ds);
         }
     }
-    let median = |v: &mut Vec<f64>| {
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     println!(
-        "median: npy {:.2} s, parquet {:.2} s (ratio {:.2})",
-        median(&mut npy),
-        median(&mut pq),
-        median(&mut pq.clone()) / median(&mut npy.clone())
+        "median wall: npy {:.2} s, parquet {:.2} s (ratio {:.2}); median CPU: npy {:.2} s, parquet {:.2} s (ratio {:.2})",
+        median(&wall[0]),
+        median(&wall[1]),
+        median(&wall[1]) / median(&wall[0]),
+        median(&cpu[0]),
+        median(&cpu[1]),
+        median(&cpu[1]) / median(&cpu[0])
     );
 }

@@ -6,6 +6,7 @@
 mod classes;
 pub mod columns;
 mod detect;
+mod levels;
 pub mod manifest;
 pub mod preview;
 pub mod table;
