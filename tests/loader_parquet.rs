@@ -255,7 +255,7 @@ fn an_item_missing_one_view_is_classified_from_the_other_with_empty_columns() {
     assert_eq!((rows[2][tb], rows[2][tp]), ("", ""));
     assert_eq!((rows[2][ib], rows[2][ip]), ("b", "b"));
     assert_eq!(rows[1][ib], "a");
-    assert_eq!(rows[1][col("image_pairwise_margin")].is_empty(), false);
+    assert!(!rows[1][col("image_pairwise_margin")].is_empty());
     assert_eq!(rows[3][col("image_pairwise_margin")], "");
 }
 

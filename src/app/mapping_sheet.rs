@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use pairwise_audit::dataset::LoadOptions;
 use pairwise_audit::dataset::parquet::preview::{PreviewColumn, survey};
-use pairwise_audit::dataset::parquet::{plan, remember_options, remembered_options};
+use pairwise_audit::dataset::parquet::{guard, plan, remember_options, remembered_options};
 
 /// Rows shown in the preview.
 const PREVIEW_ROWS: usize = 5;
@@ -38,9 +38,11 @@ impl Sheet {
 
     fn new(source: &Path) -> Result<Sheet, String> {
         let options = LoadOptions::default();
-        match plan(source, &options) {
+        // The sheet reads on the UI thread: a reader panic on a damaged file must not end the app.
+        match guard(source, || plan(source, &options)) {
             Ok(p) => {
-                let columns = p.preview(PREVIEW_ROWS).map_err(|e| e.to_string())?;
+                let columns =
+                    guard(source, || p.preview(PREVIEW_ROWS)).map_err(|e| e.to_string())?;
                 Ok(Sheet {
                     source: source.to_path_buf(),
                     options: LoadOptions {
@@ -54,7 +56,8 @@ impl Sheet {
             }
             // Detection failed: let the user choose from the columns there are.
             Err(e) => {
-                let columns = survey(source, &options, PREVIEW_ROWS).map_err(|_| e.to_string())?;
+                let columns = guard(source, || survey(source, &options, PREVIEW_ROWS))
+                    .map_err(|_| e.to_string())?;
                 Ok(Sheet {
                     source: source.to_path_buf(),
                     options,

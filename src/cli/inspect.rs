@@ -29,7 +29,10 @@ pub fn run(args: InspectArgs) -> Result<(), CliError> {
     if pairwise_audit::dataset::is_table_catalogue(&args.dataset) {
         let mut out = String::new();
         use pairwise_audit::dataset::parquet::plan;
-        let plan = plan(&args.dataset, &options).map_err(|e| CliError::BadInput(e.to_string()))?;
+        let plan = pairwise_audit::dataset::parquet::guard(&args.dataset, || {
+            plan(&args.dataset, &options)
+        })
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
         let _ = writeln!(out, "{}: Parquet tables", args.dataset.display());
         for (path, rows) in plan.tables() {
             let _ = writeln!(out, "  table {} ({rows} rows)", path.display());

@@ -319,7 +319,7 @@ fn load_tables(
     options: &LoadOptions,
     monitor: &Monitor,
 ) -> Result<Dataset, LoadError> {
-    parquet::load(root, options, monitor)
+    parquet::guard(root, || parquet::load(root, options, monitor))
 }
 
 #[cfg(not(feature = "parquet"))]

@@ -32,11 +32,15 @@ pub fn is_csv(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
-/// The classes and their `C × d` embeddings.
-pub fn load(
-    spec: &ClassSpec,
-    monitor: &Monitor,
-) -> Result<(Vec<ClassInfo>, Array2<f32>, Vec<String>), LoadError> {
+/// The classes, their `C × d` embeddings and the warnings of reading them.
+pub struct ClassTable {
+    pub classes: Vec<ClassInfo>,
+    pub embeddings: Array2<f32>,
+    pub warnings: Vec<String>,
+}
+
+/// Read the class table `spec` names.
+pub fn load(spec: &ClassSpec, monitor: &Monitor) -> Result<ClassTable, LoadError> {
     let npy_beside = |table: &Path| -> PathBuf {
         table
             .parent()
@@ -47,7 +51,11 @@ pub fn load(
         let (classes, warnings) = csv_tables::read_classes(&spec.table, &read_file(&spec.table)?)?;
         let npy_path = spec.npy.clone().unwrap_or_else(|| npy_beside(&spec.table));
         let embeddings = read_npy(&npy_path, classes.len(), &spec.table, monitor)?;
-        return Ok((classes, embeddings, warnings));
+        return Ok(ClassTable {
+            classes,
+            embeddings,
+            warnings,
+        });
     }
 
     let table = Table::open(&spec.table, &[])?;
@@ -190,7 +198,11 @@ pub fn load(
             read_npy(&npy_path, classes.len(), &table.path, monitor)?
         }
     };
-    Ok((classes, embeddings, Vec::new()))
+    Ok(ClassTable {
+        classes,
+        embeddings,
+        warnings: Vec::new(),
+    })
 }
 
 fn read_npy(

@@ -23,6 +23,27 @@ use super::mapping::{ColumnFill, ColumnInfo, ColumnOverrides, LoadOptions, Mappi
 use super::{Dataset, Item, LoadError, ViewMasks, csv_tables, images};
 use crate::{DatasetError, Modality, Monitor, Stage};
 
+/// Run `f`, turning a panic inside arrow-rs into an error about `path`: on some damaged
+/// files the reader asserts instead of returning an error, and a damaged file must give a
+/// sentence, not bring the program down. (The panic hook still prints its own line.)
+pub fn guard<T, E: From<DatasetError>>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        Err(DatasetError::file(
+            path,
+            format!("is damaged: the Parquet reader stopped on it ({why})."),
+        )
+        .into())
+    })
+}
+
 /// Whether `path` is a catalogue this module reads (rather than the folder layout).
 pub fn is_table_catalogue(path: &Path) -> bool {
     if path.is_file() {
@@ -216,7 +237,11 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
         ..
     } = plan;
     monitor.begin(Stage::LoadItems, None, 0);
-    let (classes, class_embeddings, mut warnings) = classes::load(&spec.classes, monitor)?;
+    let classes::ClassTable {
+        classes,
+        embeddings: class_embeddings,
+        mut warnings,
+    } = classes::load(&spec.classes, monitor)?;
 
     // Every role's column is read from the first table that has it.
     let roles: Vec<(&'static str, String, Want)> = [

@@ -87,6 +87,11 @@ impl TableFile {
         let file = File::open(path).map_err(|e| DatasetError::io(path, e))?;
         let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
             .map_err(|e| parquet_error(path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| DatasetError::io(path, e))?
+            .len();
+        check_layout(path, meta.metadata(), len)?;
         let rows = meta.metadata().file_metadata().num_rows().max(0) as usize;
         Ok(TableFile {
             path: path.to_path_buf(),
@@ -506,6 +511,46 @@ fn keep_freed_pages() {
             }
         });
     }
+}
+
+/// Every row group's rows and column chunks lie inside the file: the reader asserts (panics)
+/// on some of these instead of returning an error.
+fn check_layout(
+    path: &Path,
+    meta: &parquet::file::metadata::ParquetMetaData,
+    file_len: u64,
+) -> Result<(), DatasetError> {
+    let damaged = |what: String| {
+        DatasetError::file(
+            path,
+            format!("is not a readable Parquet file, or it is truncated or corrupt ({what})."),
+        )
+    };
+    for (g, rg) in meta.row_groups().iter().enumerate() {
+        if rg.num_rows() < 0 {
+            return Err(damaged(format!(
+                "row group {g} claims {} rows",
+                rg.num_rows()
+            )));
+        }
+        for (c, col) in rg.columns().iter().enumerate() {
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            let size = col.compressed_size();
+            let inside = start >= 0
+                && size >= 0
+                && (start as u64)
+                    .checked_add(size as u64)
+                    .is_some_and(|end| end <= file_len);
+            if !inside {
+                return Err(damaged(format!(
+                    "column chunk {c} of row group {g} lies outside the file"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn base_row(first: usize, at: usize) -> usize {
