@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::selection::{self, PairBasis, PairRecord};
 use crate::tournament::{self, draw_permutations, validate_permutations};
@@ -38,6 +38,24 @@ pub struct ModalityResult {
     pub permutations: Vec<Vec<usize>>,
     /// Seconds spent per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
+    /// Which items have this view; `None` when all do. An item without it has no label from
+    /// this modality (its entries in the vectors above are placeholders: 0, class 0).
+    pub present: Option<Vec<bool>>,
+}
+
+impl ModalityResult {
+    /// Whether item `i` was classified in this modality.
+    pub fn has(&self, i: usize) -> bool {
+        self.present.as_ref().is_none_or(|p| p[i])
+    }
+
+    pub fn baseline_label(&self, i: usize) -> Option<ClassId> {
+        self.has(i).then(|| self.baseline[i])
+    }
+
+    pub fn pairwise_label(&self, i: usize) -> Option<ClassId> {
+        self.has(i).then(|| self.pairwise[i])
+    }
 }
 
 impl ModalityResult {
@@ -164,20 +182,62 @@ pub fn classify(
             continue;
         }
         let x = ds.embeddings(m).expect("listed modalities are present");
-        let result = classify_modality(
-            m,
-            x.view(),
-            ds.class_embeddings.view(),
-            params,
-            &permutations,
-            monitor,
-        )?;
+        let classes = ds.class_embeddings.view();
+        let result = match ds.views.get(m) {
+            None => classify_modality(m, x.view(), classes, params, &permutations, monitor)?,
+            Some(present) => classify_present_rows(
+                m,
+                x.view(),
+                present,
+                classes,
+                params,
+                &permutations,
+                monitor,
+            )?,
+        };
         match m {
             Modality::Image => out.image = Some(result),
             Modality::Text => out.text = Some(result),
         }
     }
     Ok(out)
+}
+
+/// `classify_modality` on the rows that have this view only — a missing view must not
+/// weigh in the floor, the moments or the pair selection — with the results spread back to
+/// every row. Copies the present rows once.
+fn classify_present_rows(
+    modality: Modality,
+    x: ArrayView2<f32>,
+    present: &[bool],
+    classes: ArrayView2<f32>,
+    params: &Params,
+    permutations: &[Vec<usize>],
+    monitor: &Monitor,
+) -> Result<ModalityResult, Cancelled> {
+    let rows: Vec<usize> = (0..x.nrows()).filter(|&i| present[i]).collect();
+    let sub = x.select(Axis(0), &rows);
+    let mut r = classify_modality(modality, sub.view(), classes, params, permutations, monitor)?;
+    drop(sub);
+    fn spread<T: Copy>(values: &[T], rows: &[usize], n: usize, fill: T) -> Vec<T> {
+        let mut out = vec![fill; n];
+        for (&i, &v) in rows.iter().zip(values) {
+            out[i] = v;
+        }
+        out
+    }
+    let n = x.nrows();
+    let mut scores = Array2::zeros((n, r.scores.ncols()));
+    for (&i, row) in rows.iter().zip(r.scores.rows()) {
+        scores.row_mut(i).assign(&row);
+    }
+    r.scores = scores;
+    r.inv_norms = spread(&r.inv_norms, &rows, n, 0.0);
+    r.baseline = spread(&r.baseline, &rows, n, 0);
+    r.pairwise = spread(&r.pairwise, &rows, n, 0);
+    r.pairwise_margin = spread(&r.pairwise_margin, &rows, n, 0.0);
+    r.present = Some(present.to_vec());
+    Ok(r)
 }
 
 /// Baseline → thresholds and moments → pair selection → tournament for one embedding matrix.
@@ -261,5 +321,6 @@ pub fn classify_modality(
         pairwise_margin: outcome.final_margins,
         permutations: permutations.to_vec(),
         timings,
+        present: None,
     })
 }

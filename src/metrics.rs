@@ -204,10 +204,10 @@ impl LabelSource {
             LabelSource::Annotation => Some(ds.annotations()),
             LabelSource::Baseline(m) => cls
                 .get(m)
-                .map(|r| r.baseline.iter().map(|&c| Some(c)).collect()),
+                .map(|r| (0..r.baseline.len()).map(|i| r.baseline_label(i)).collect()),
             LabelSource::Pairwise(m) => cls
                 .get(m)
-                .map(|r| r.pairwise.iter().map(|&c| Some(c)).collect()),
+                .map(|r| (0..r.pairwise.len()).map(|i| r.pairwise_label(i)).collect()),
         }
     }
 }

@@ -166,18 +166,18 @@ fn predictions(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteErro
             csv.write_record([
                 ds.items[i].id.as_str(),
                 name(ds, audit.annotations[i]),
-                name(ds, image.map(|l| l.baseline[i])),
-                name(ds, image.map(|l| l.pairwise[i])),
-                name(ds, text.map(|l| l.baseline[i])),
-                name(ds, text.map(|l| l.pairwise[i])),
+                name(ds, image.and_then(|l| l.baseline_at(i))),
+                name(ds, image.and_then(|l| l.pairwise_at(i))),
+                name(ds, text.and_then(|l| l.baseline_at(i))),
+                name(ds, text.and_then(|l| l.pairwise_at(i))),
                 &flags[audit.flags[i].0 as usize],
                 fixed6(s, score.map(|s| s.score)),
                 audit.kinds[i].name(),
                 name(ds, score.map(|s| s.challenger)),
-                fixed6(ib, image.map(|l| l.baseline_margin[i])),
-                fixed6(ip, image.map(|l| l.pairwise_margin[i])),
-                fixed6(tb, text.map(|l| l.baseline_margin[i])),
-                fixed6(tp, text.map(|l| l.pairwise_margin[i])),
+                fixed6(ib, image.and_then(|l| l.baseline_margin_at(i))),
+                fixed6(ip, image.and_then(|l| l.pairwise_margin_at(i))),
+                fixed6(tb, text.and_then(|l| l.baseline_margin_at(i))),
+                fixed6(tp, text.and_then(|l| l.pairwise_margin_at(i))),
             ])?;
         }
         csv.flush()?;
@@ -231,8 +231,8 @@ fn flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
                 fixed6(&mut buf, score.map(|s| s.score)),
                 fixed6(&mut pbuf, audit.p_wrong(i)),
                 name(ds, score.map(|s| s.challenger)),
-                name(ds, image.map(|l| l.pairwise[i])),
-                name(ds, text.map(|l| l.pairwise[i])),
+                name(ds, image.and_then(|l| l.pairwise_at(i))),
+                name(ds, text.and_then(|l| l.pairwise_at(i))),
                 &flags[audit.flags[i].0 as usize],
                 &evidence,
             ])?;

@@ -378,6 +378,8 @@ impl Synthetic {
             warnings: Vec::new(),
             missing_images: 0,
             fingerprint: String::from("synthetic"),
+            views: Default::default(),
+            table: None,
         }
     }
 }

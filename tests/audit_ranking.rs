@@ -44,6 +44,7 @@ fn result(m: Modality, pairwise: Vec<usize>, scores: Array2<f64>) -> ModalityRes
         permutations: vec![vec![0, 1, 2], vec![0, 1]],
         timings: vec![],
         basis: None,
+        present: None,
     }
 }
 
@@ -91,6 +92,8 @@ fn dataset(labels: &[Option<usize>]) -> Dataset {
         warnings: vec![],
         missing_images: 0,
         fingerprint: String::new(),
+        views: Default::default(),
+        table: None,
     }
 }
 

@@ -25,6 +25,7 @@ fn result(m: Modality, pairwise: &[usize]) -> ModalityResult {
         permutations: vec![],
         timings: vec![],
         basis: None,
+        present: None,
     }
 }
 
@@ -54,6 +55,8 @@ fn dataset() -> Dataset {
         warnings: vec![],
         missing_images: 0,
         fingerprint: String::new(),
+        views: Default::default(),
+        table: None,
     }
 }
 

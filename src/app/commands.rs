@@ -19,6 +19,8 @@ use super::state::Tab;
 pub enum Command {
     /// Ask the platform for a folder, then open it.
     OpenDialog,
+    /// Ask the platform for a Parquet file, then open it.
+    OpenFileDialog,
     OpenDataset(PathBuf),
     /// Classify the loaded catalogue again with the current settings.
     Rerun,
@@ -84,6 +86,7 @@ impl Command {
     pub fn label(&self) -> &'static str {
         match self {
             Command::OpenDialog => "Open dataset…",
+            Command::OpenFileDialog => "Open Parquet file…",
             Command::OpenDataset(_) => "Open dataset",
             Command::Rerun => "Re-run",
             Command::CancelRun => "Cancel",
@@ -148,6 +151,7 @@ impl Command {
             Command::ToggleCheatSheet => "Show or hide this list",
             Command::Navigate(_) => "Move the selection in the grid's current order",
             Command::OpenDialog => "Open a dataset folder",
+            Command::OpenFileDialog => "Open a catalogue held in one Parquet file",
             Command::Rerun => "Classify again with the settings panel's parameters",
             Command::Quit => "Close the window (every decision is already saved)",
             _ => "",
@@ -239,6 +243,7 @@ impl Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     PickDatasetFolder,
+    PickDatasetFile,
     /// A save dialog for an export; the shell answers with `Command::ExportTo`.
     PickExportPath {
         all_items: bool,

@@ -126,6 +126,12 @@ fn item_view(
             continue;
         };
         ui.separator();
+        if !res.has(i) {
+            ui.weak(format!(
+                "{m}: this item has no {m} embedding (classified from its other view)"
+            ));
+            continue;
+        }
         ui.label(RichText::new(format!("{m}: cosine to each class")).strong());
         cosine_chart(
             ui,

@@ -340,6 +340,10 @@ fn histogram(
         let classes = [rec.pair.a, rec.pair.b];
         let mut values: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         for (i, &label) in res.baseline.iter().enumerate() {
+            // An item without this view has a placeholder label and a zero row.
+            if !res.has(i) {
+                continue;
+            }
             if let Some(side) = classes.iter().position(|&c| c == label) {
                 values[side].push(x[[i, dim]] as f64 * res.inv_norms[i]);
             }

@@ -16,6 +16,9 @@ pub fn bar(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
             if ui.add(button).clicked() {
                 cmds.push(open);
             }
+            if ui.button(Command::OpenFileDialog.label()).clicked() {
+                cmds.push(Command::OpenFileDialog);
+            }
             ui.menu_button("Recent datasets", |ui| {
                 if app.persisted.recent.is_empty() {
                     ui.weak("none yet");

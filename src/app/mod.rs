@@ -13,6 +13,8 @@ mod engine_glue;
 mod filters;
 mod grid;
 mod inspector;
+#[cfg(feature = "parquet")]
+mod mapping_sheet;
 mod menu;
 mod metrics_panel;
 mod review;
@@ -23,6 +25,7 @@ mod shell;
 mod state;
 mod status;
 mod thumbnails;
+mod url_fetch;
 mod widgets;
 mod worker;
 
@@ -88,6 +91,9 @@ pub struct AuditApp {
     /// The last export's or bulk action's outcome, one line.
     pub last_export: Option<String>,
     pub draft_scorer: String,
+    /// The column-mapping sheet of a Parquet catalogue being opened.
+    #[cfg(feature = "parquet")]
+    pub mapping_sheet: Option<mapping_sheet::Sheet>,
 }
 
 impl AuditApp {
@@ -132,6 +138,35 @@ impl AuditApp {
             cheat_sheet: false,
             exports: Vec::new(),
             last_export: None,
+            #[cfg(feature = "parquet")]
+            mapping_sheet: None,
+        }
+    }
+
+    /// The open mapping sheet, and what its buttons start.
+    #[cfg(feature = "parquet")]
+    fn mapping_sheet_ui(&mut self, ctx: &egui::Context) {
+        let Some(sheet) = &mut self.mapping_sheet else {
+            return;
+        };
+        match sheet.ui(ctx) {
+            None => {}
+            Some(mapping_sheet::Outcome::Cancel) => self.mapping_sheet = None,
+            Some(mapping_sheet::Outcome::Open(path)) => {
+                if let Err(e) = sheet.remember() {
+                    self.notices.push(e);
+                }
+                let options = sheet.options.clone();
+                self.mapping_sheet = None;
+                self.draft = self.persisted.params.clone();
+                self.draft_scorer = self.persisted.scorer.clone();
+                let request = Request {
+                    source: Source::Tables(path, options),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                };
+                self.start(ctx, request);
+            }
         }
     }
 
@@ -181,6 +216,8 @@ impl AuditApp {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
         review_bar::overlays(&ctx, self, &mut cmds);
+        #[cfg(feature = "parquet")]
+        self.mapping_sheet_ui(&ctx);
         self.drop_hint(&ctx);
         for cmd in cmds {
             self.apply(&ctx, cmd);
@@ -200,8 +237,9 @@ impl AuditApp {
                 .next()
         });
         if let Some(path) = dropped {
-            // A dropped items.csv (or any file) means its folder.
-            let dir = if path.is_dir() {
+            // A dropped items.csv (or any file) means its folder; a Parquet file is itself a
+            // catalogue.
+            let dir = if path.is_dir() || pairwise_audit::dataset::is_table_catalogue(&path) {
                 path
             } else {
                 path.parent().map(Path::to_path_buf).unwrap_or(path)
@@ -435,8 +473,23 @@ impl AuditApp {
         }
         match cmd {
             Command::OpenDialog => self.actions.push(Action::PickDatasetFolder),
+            Command::OpenFileDialog => self.actions.push(Action::PickDatasetFile),
             Command::Quit => self.actions.push(Action::Quit),
             Command::OpenDataset(path) => {
+                #[cfg(feature = "parquet")]
+                if pairwise_audit::dataset::is_table_catalogue(&path) {
+                    match mapping_sheet::Sheet::for_source(&path) {
+                        Some(Ok(sheet)) => {
+                            self.mapping_sheet = Some(sheet);
+                            return;
+                        }
+                        Some(Err(e)) => {
+                            self.error = Some(e);
+                            return;
+                        }
+                        None => {}
+                    }
+                }
                 self.draft = self.persisted.params.clone();
                 self.draft_scorer = self.persisted.scorer.clone();
                 let request = Request {

@@ -195,7 +195,7 @@ pub fn build(
         .map(|i| {
             let mut labels = [[None; 2]; 2];
             for l in &audit.modalities {
-                labels[slot(l.modality)] = [Some(l.baseline[i]), Some(l.pairwise[i])];
+                labels[slot(l.modality)] = [l.baseline_at(i), l.pairwise_at(i)];
             }
             let score = audit.scores.items[i].as_ref();
             Row {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use pairwise_audit::review::export::{ExportFormat, export};
+use pairwise_audit::review::export::{ExportFormat, export, export_dataset};
 
 use super::AuditApp;
 use super::commands::{Action, Command};
@@ -240,7 +240,7 @@ impl AuditApp {
                 .push("Nothing to export: no dataset with a decision log is open.".into());
             return;
         };
-        let root = r.dataset.root.clone();
+        let dataset = std::sync::Arc::clone(&r.dataset);
         let history = s.history.clone();
         let format = ExportFormat::from_path(&out).unwrap_or(ExportFormat::Csv);
         let (tx, rx) = channel();
@@ -248,7 +248,13 @@ impl AuditApp {
         let _ = std::thread::Builder::new()
             .name("export".into())
             .spawn(move || {
-                let result = export(&root, &history, &out, format, all_items)
+                // A table catalogue has no items.csv: export from the loaded items.
+                let result = if dataset.table.is_some() {
+                    export_dataset(&dataset, &history, &out, format, all_items)
+                } else {
+                    export(&dataset.root, &history, &out, format, all_items)
+                };
+                let result = result
                     .map(|n| {
                         let what = if all_items { "items" } else { "corrections" };
                         format!("Exported {n} {what} to {}", out.display())

@@ -153,6 +153,17 @@ impl eframe::App for Shell {
                         None => {}
                     }
                 }
+                Action::PickDatasetFile => {
+                    let mut dialog = rfd::FileDialog::new()
+                        .set_title("Open a Parquet catalogue")
+                        .add_filter("Parquet", &["parquet", "pq"]);
+                    if let Some(dir) = self.app.persisted.recent.first().and_then(|p| p.parent()) {
+                        dialog = dialog.set_directory(dir);
+                    }
+                    if let Some(path) = dialog.pick_file() {
+                        self.app.apply(ui.ctx(), Command::OpenDataset(path));
+                    }
+                }
                 Action::PickExportPath { all_items } => {
                     let name = if all_items {
                         "items_corrected.csv"
@@ -163,7 +174,8 @@ impl eframe::App for Shell {
                         .set_title(Command::ExportDialog { all_items }.label())
                         .set_file_name(name)
                         .add_filter("CSV", &["csv"])
-                        .add_filter("JSON", &["json"]);
+                        .add_filter("JSON", &["json"])
+                        .add_filter("Parquet", &["parquet"]);
                     if let Some(r) = &self.app.results {
                         dialog = dialog.set_directory(&r.dataset.root);
                     }

@@ -75,6 +75,17 @@ pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
                     format!("{} image files missing", r.dataset.missing_images),
                 );
             }
+            let (fetched, failed) = app.thumbs.url_counts();
+            if fetched + failed > 0 {
+                ui.separator();
+                let text = format!("images by URL: {fetched} fetched, {failed} failed");
+                if failed > 0 {
+                    ui.colored_label(ui.visuals().warn_fg_color, text)
+                        .on_hover_text("Hover a thumbnail marked × for the reason");
+                } else {
+                    ui.weak(text);
+                }
+            }
             if !r.dataset.warnings.is_empty() {
                 ui.separator();
                 ui.colored_label(

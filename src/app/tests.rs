@@ -550,3 +550,51 @@ fn every_tab_draws_with_named_widgets() {
     h.run();
     assert!(h.state().draft.floor.is_some());
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_parquet_file_opens_through_the_mapping_sheet_once() {
+    // A private copy: the chosen mapping is remembered beside the file.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet/pandas");
+    for f in ["items.parquet", "classes.parquet"] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    let file = dir.path().join("items.parquet");
+    let mut h = harness(worker::engine_pipeline());
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(file.clone())));
+    h.run_steps(8);
+    assert!(!h.state().is_running(), "the sheet comes first");
+    h.get_by_label("Columns of this catalogue");
+    // Detection preselected, with the preview and null counts.
+    h.get_by_label("product_id");
+    h.get_by_label("1 null");
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    assert!(h.state().is_running(), "Open started the run");
+    wait_for_run(&mut h);
+    let r = h.state().results.as_ref().expect("the catalogue loaded");
+    assert_eq!(r.len(), 12);
+    assert_eq!(r.dataset.table.as_ref().unwrap().source, file);
+    // Item 5 has no text view: the grid has no text label for it, but an image one.
+    use pairwise_audit::Modality;
+    assert_eq!(r.rows[5].pairwise(Modality::Text), None);
+    assert!(r.rows[5].pairwise(Modality::Image).is_some());
+    assert!(r.rows[4].pairwise(Modality::Text).is_some());
+    assert!(
+        pairwise_audit::dataset::parquet::remembered_mapping_path(&file).is_file(),
+        "the mapping is remembered"
+    );
+
+    // Opening it again goes straight to the run.
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(file.clone())));
+    h.step();
+    assert!(h.state().is_running(), "no sheet the second time");
+    assert!(h.state().mapping_sheet.is_none());
+    wait_for_run(&mut h);
+}

@@ -51,6 +51,8 @@ struct Queue {
 
 struct Shared {
     queue: Mutex<Queue>,
+    /// Images given as URLs are downloaded here first (by the decoder threads).
+    urls: super::url_fetch::Fetcher,
     wake: Condvar,
     /// Set on the first frame; the decoders wake the UI through it.
     ctx: Mutex<Option<egui::Context>>,
@@ -73,7 +75,21 @@ const UPLOADS_PER_FRAME: usize = 12;
 
 impl Thumbnails {
     pub fn new(capacity: usize, threads: usize) -> Thumbnails {
+        Thumbnails::with_fetcher(
+            capacity,
+            threads,
+            super::url_fetch::Fetcher::new(super::url_fetch::Fetcher::default_cache_dir()),
+        )
+    }
+
+    /// `new`, downloading URL images with `urls` (tests point it at a private cache).
+    pub fn with_fetcher(
+        capacity: usize,
+        threads: usize,
+        urls: super::url_fetch::Fetcher,
+    ) -> Thumbnails {
         let shared = Arc::new(Shared {
+            urls,
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             ctx: Mutex::new(None),
@@ -116,6 +132,15 @@ impl Thumbnails {
             .values()
             .filter(|s| matches!(s.entry, Entry::Ready(_)))
             .count()
+    }
+
+    /// Image downloads that succeeded and that failed so far.
+    pub fn url_counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering;
+        (
+            self.shared.urls.fetched.load(Ordering::Relaxed),
+            self.shared.urls.failures.load(Ordering::Relaxed),
+        )
     }
 
     /// Call once per frame before drawing: uploads finished decodes and evicts old textures.
@@ -286,7 +311,17 @@ fn decode_loop(shared: &Shared) {
                 q = shared.wake.wait(q).unwrap();
             }
         };
-        let image = decode(&request.path, request.key.1);
+        let image = match request
+            .path
+            .to_str()
+            .filter(|p| super::url_fetch::is_url(p))
+        {
+            Some(url) => shared
+                .urls
+                .local_file(url)
+                .and_then(|file| decode(&file, request.key.1).map_err(|e| format!("{url}: {e}"))),
+            None => decode(&request.path, request.key.1),
+        };
         let mut q = shared.queue.lock().unwrap();
         q.done.push(Decoded {
             generation: request.generation,
@@ -369,5 +404,72 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+    }
+
+    #[test]
+    fn url_images_are_fetched_off_the_ui_thread_with_a_placeholder_meanwhile() {
+        use std::io::{Read, Write};
+        // A real PNG served slowly by a server on 127.0.0.1, and a path that fails.
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { continue };
+                let png = png.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    let n = s.read(&mut buf).unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                    std::thread::sleep(std::time::Duration::from_millis(150));
+                    if request.starts_with("GET /a.png") {
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                            png.len()
+                        );
+                        let _ = s.write_all(&png);
+                    } else {
+                        let _ = s.write_all(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+                    }
+                });
+            }
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let mut t = Thumbnails::with_fetcher(
+            16,
+            2,
+            super::super::url_fetch::Fetcher::new(cache.path().to_path_buf()),
+        );
+        let ctx = egui::Context::default();
+        let good = PathBuf::from(format!("{base}/a.png"));
+        let bad = PathBuf::from(format!("{base}/b.png"));
+        t.begin_frame(&ctx);
+        let started = std::time::Instant::now();
+        assert!(matches!(t.get(0, Some(&good), 8), Thumb::Loading));
+        assert!(matches!(t.get(1, Some(&bad), 8), Thumb::Loading));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(100),
+            "the frame did not wait"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            t.begin_frame(&ctx);
+            let good_ready = matches!(t.get(0, Some(&good), 8), Thumb::Ready(_));
+            let bad_broken =
+                matches!(t.get(1, Some(&bad), 8), Thumb::Broken(e) if e.contains("HTTP 503"));
+            if good_ready && bad_broken {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the downloads never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(t.url_counts(), (1, 1));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use pairwise_audit::audit::Audit;
-use pairwise_audit::dataset::LoadError;
+use pairwise_audit::dataset::{LoadError, LoadOptions};
 use pairwise_audit::scorers::{scorer_by_name, scorer_names};
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
@@ -16,8 +16,10 @@ use super::review::{self, Results};
 /// Where a run's catalogue comes from.
 #[derive(Clone)]
 pub enum Source {
-    /// Read it from disk.
+    /// Read it from disk (a Parquet catalogue with the mapping remembered for it, if any).
     Path(PathBuf),
+    /// Read a Parquet catalogue from disk with these columns.
+    Tables(PathBuf, LoadOptions),
     /// Already loaded: classify it again with other settings.
     Loaded(Arc<Dataset>),
 }
@@ -33,7 +35,7 @@ pub struct Request {
 impl Request {
     pub fn path(&self) -> PathBuf {
         match &self.source {
-            Source::Path(path) => path.clone(),
+            Source::Path(path) | Source::Tables(path, _) => path.clone(),
             Source::Loaded(dataset) => dataset.root.clone(),
         }
     }
@@ -68,11 +70,17 @@ pub fn engine_pipeline() -> Pipeline {
             ))
         })?;
         let dataset = match &request.source {
-            Source::Path(path) => {
-                let ds = Dataset::load_with(path, monitor).map_err(|e| match e {
-                    LoadError::Invalid(e) => JobError::Failed(e.to_string()),
-                    LoadError::Cancelled(_) => JobError::Cancelled,
-                })?;
+            Source::Path(_) | Source::Tables(..) => {
+                let (path, options) = match &request.source {
+                    Source::Tables(path, options) => (path, options.clone()),
+                    Source::Path(path) => (path, remembered(path)),
+                    Source::Loaded(_) => unreachable!("matched above"),
+                };
+                let ds =
+                    Dataset::load_with_options(path, &options, monitor).map_err(|e| match e {
+                        LoadError::Invalid(e) => JobError::Failed(e.to_string()),
+                        LoadError::Cancelled(_) => JobError::Cancelled,
+                    })?;
                 Arc::new(ds)
             }
             Source::Loaded(dataset) => dataset.clone(),
@@ -87,6 +95,16 @@ pub fn engine_pipeline() -> Pipeline {
             audit,
         })
     })
+}
+
+/// The columns chosen for a Parquet catalogue in an earlier session, else detection's.
+fn remembered(path: &std::path::Path) -> LoadOptions {
+    #[cfg(feature = "parquet")]
+    if pairwise_audit::dataset::is_table_catalogue(path) {
+        return pairwise_audit::dataset::parquet::remembered_options(path).unwrap_or_default();
+    }
+    let _ = path;
+    LoadOptions::default()
 }
 
 /// How a run ended.

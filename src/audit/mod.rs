@@ -168,6 +168,8 @@ pub struct ModalityLabels {
     pub pairwise: Vec<ClassId>,
     /// Margin of the item's final tournament match (≥ 0).
     pub pairwise_margin: Vec<f64>,
+    /// Which items have this view; `None` when all do (see `ModalityResult::present`).
+    pub present: Option<Vec<bool>>,
 }
 
 impl ModalityLabels {
@@ -199,7 +201,29 @@ impl ModalityLabels {
             baseline_margin,
             pairwise: r.pairwise.clone(),
             pairwise_margin: r.pairwise_margin.clone(),
+            present: r.present.clone(),
         }
+    }
+
+    /// Whether item `i` has this view.
+    pub fn has(&self, i: usize) -> bool {
+        self.present.as_ref().is_none_or(|p| p[i])
+    }
+
+    pub fn baseline_at(&self, i: usize) -> Option<ClassId> {
+        self.has(i).then(|| self.baseline[i])
+    }
+
+    pub fn pairwise_at(&self, i: usize) -> Option<ClassId> {
+        self.has(i).then(|| self.pairwise[i])
+    }
+
+    pub fn baseline_margin_at(&self, i: usize) -> Option<f64> {
+        self.has(i).then(|| self.baseline_margin[i])
+    }
+
+    pub fn pairwise_margin_at(&self, i: usize) -> Option<f64> {
+        self.has(i).then(|| self.pairwise_margin[i])
     }
 }
 
@@ -263,7 +287,7 @@ impl Audit {
             modalities
                 .iter()
                 .find(|l| l.modality == m)
-                .map(|l| l.pairwise[i])
+                .and_then(|l| l.pairwise_at(i))
         };
         let (flags, kinds) = (0..annotations.len())
             .map(|i| {

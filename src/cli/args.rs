@@ -32,12 +32,17 @@ pub enum Command {
     Evaluate(super::evaluate::EvaluateArgs),
     /// Export the reviewer's corrections (or a corrected copy of items.csv) from the decision log.
     Export(super::export::ExportArgs),
+    /// Show how a catalogue would be read: column mapping, tables, counts, norms, first rows.
+    Inspect(super::inspect::InspectArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// The dataset folder (items.csv, classes.csv, *_embeddings.npy).
+    /// The dataset: a folder (items.csv, classes.csv, *_embeddings.npy), a Parquet file, a
+    /// folder of Parquet shards, or a folder with catalogue.ron.
     pub dataset: PathBuf,
+    #[command(flatten)]
+    pub columns: super::columns::ColumnArgs,
     /// Folder for predictions.csv, flagged.csv, pairs.json and metrics.json (created if
     /// missing; existing files are replaced).
     #[arg(long, short)]

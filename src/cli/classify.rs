@@ -44,13 +44,14 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     let watcher = (!args.quiet).then(|| Watcher::start(Arc::clone(&monitor)));
     let mut clock = Stopwatch::new();
 
-    let ds = match Dataset::load_with(&args.dataset, &monitor) {
+    let ds = match Dataset::load_with_options(&args.dataset, &args.columns.options(), &monitor) {
         Ok(ds) => ds,
         Err(LoadError::Invalid(e)) => return Err(CliError::BadInput(e.to_string())),
         Err(LoadError::Cancelled(e)) => return Err(CliError::Internal(e.to_string())),
     };
     clock.lap("load");
     if !args.quiet {
+        super::columns::say_mapping(&ds);
         print_warnings(&ds.warnings);
     }
 

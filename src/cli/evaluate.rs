@@ -16,8 +16,10 @@ use super::CliError;
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The dataset folder.
+    /// The dataset (a folder, or Parquet tables as for classify).
     pub dataset: PathBuf,
+    #[command(flatten)]
+    pub columns: super::columns::ColumnArgs,
     /// Fraction of the annotated items whose label is flipped per run [default: 0.1; without
     /// --flip and --mode a catalogue with truth.csv is evaluated against its truth instead].
     #[arg(long)]
@@ -92,9 +94,11 @@ fn parse_modality(s: &str) -> Result<pairwise_audit::Modality, String> {
 
 pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     let start = Instant::now();
-    let ds = Dataset::load(&args.dataset).map_err(|e| CliError::BadInput(e.to_string()))?;
+    let ds = Dataset::load_options(&args.dataset, &args.columns.options())
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
+    super::columns::say_mapping(&ds);
     let load_seconds = start.elapsed().as_secs_f64();
-    let has_truth = args.dataset.join("truth.csv").exists();
+    let has_truth = ds.root.join("truth.csv").exists();
     let source = if args.truth || (has_truth && args.flip.is_none() && args.mode.is_none()) {
         ErrorSource::Truth
     } else {

@@ -1,4 +1,4 @@
-//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, and opening
+//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, `inspect`, and opening
 //! the app.
 //!
 //! Exit status: 0 ok, 2 bad input (dataset, arguments, parameter or permutation files),
@@ -7,8 +7,10 @@
 
 mod args;
 mod classify;
+mod columns;
 mod evaluate;
 mod export;
+mod inspect;
 mod progress;
 mod summary;
 mod synth;
@@ -62,6 +64,7 @@ pub fn main() -> ExitCode {
         Some(Command::Synth(a)) => synth::run(a),
         Some(Command::Evaluate(a)) => evaluate::run(a),
         Some(Command::Export(a)) => export::run(a),
+        Some(Command::Inspect(a)) => inspect::run(a),
         None => open_app(cli.dataset),
     };
     match result {

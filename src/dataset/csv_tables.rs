@@ -296,7 +296,7 @@ pub(super) fn read_items(
 }
 
 /// Error on the first value (in row order) that repeats an earlier one.
-fn first_duplicate<'a>(
+pub(super) fn first_duplicate<'a>(
     path: &Path,
     what: &'static str,
     values: impl ExactSizeIterator<Item = &'a str>,

@@ -24,6 +24,11 @@ pub(super) struct ImageCheck {
 impl ImageCheck {
     /// One sentence for `Dataset.warnings`, naming a few of the missing files.
     pub fn warning(&self, items: &[Item]) -> Option<String> {
+        self.warning_in(super::ITEMS_FILE, items)
+    }
+
+    /// `warning`, for image paths read from `table`.
+    pub fn warning_in(&self, table: &str, items: &[Item]) -> Option<String> {
         if self.missing_rows.is_empty() {
             return None;
         }
@@ -37,7 +42,7 @@ impl ImageCheck {
             })
             .collect();
         Some(format!(
-            "items.csv: {} of {} image files are missing or unreadable, e.g. {}; those items are still classified from their embeddings.",
+            "{table}: {} of {} image files are missing or unreadable, e.g. {}; those items are still classified from their embeddings.",
             self.missing_rows.len(),
             self.checked,
             examples.join(", ")
@@ -55,6 +60,8 @@ pub(super) fn check(
         .iter()
         .enumerate()
         .filter_map(|(i, it)| Some((i + 1, it.image.as_deref()?)))
+        // URLs are fetched by the app, not checked here.
+        .filter(|(_, p)| !is_url(p))
         .collect();
     monitor.begin(Stage::CheckImages, None, with_image.len() as u64);
     let missing: Vec<Vec<usize>> = with_image
@@ -74,6 +81,13 @@ pub(super) fn check(
         missing_rows: missing.into_iter().flatten().collect(),
         checked: with_image.len(),
     })
+}
+
+/// An `http://` or `https://` image, which the app fetches instead of opening a file.
+pub fn is_url(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    let lower = s.get(..8).unwrap_or(&s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// Opening (not just `stat`-ing) also catches files the user may not read.

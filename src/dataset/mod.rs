@@ -6,13 +6,18 @@
 
 mod csv_tables;
 mod images;
+pub mod mapping;
 mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod shapes;
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use sha2::{Digest, Sha256};
+
+pub use mapping::{ColumnOverrides, LoadOptions, Mapping, TableInfo};
 
 use crate::{ClassId, DatasetError, Modality, Monitor, Stage};
 
@@ -63,8 +68,48 @@ pub struct Dataset {
     pub warnings: Vec<String>,
     /// Items whose image path is set but whose file is missing or unreadable.
     pub missing_images: usize,
-    /// Hex digest of the bytes of `items.csv`, to tie review logs to this catalogue.
+    /// Hex digest of the bytes of `items.csv` (of the items as read, for a table
+    /// catalogue), to tie review logs to this catalogue.
     pub fingerprint: String,
+    /// Which items lack a view (a null or empty embedding in a table catalogue).
+    pub views: ViewMasks,
+    /// Where a table catalogue's columns came from; `None` for the folder layout.
+    pub table: Option<Box<mapping::TableInfo>>,
+}
+
+/// Per modality, which rows have an embedding; `None` when every row has one. A row without
+/// one is zero in the embedding matrix and is classified from its other view only.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewMasks {
+    pub image: Option<Vec<bool>>,
+    pub text: Option<Vec<bool>>,
+}
+
+impl ViewMasks {
+    pub fn get(&self, m: Modality) -> Option<&[bool]> {
+        match m {
+            Modality::Image => self.image.as_deref(),
+            Modality::Text => self.text.as_deref(),
+        }
+    }
+
+    pub fn set(&mut self, m: Modality, present: Vec<bool>) {
+        let present = (!present.iter().all(|&p| p)).then_some(present);
+        match m {
+            Modality::Image => self.image = present,
+            Modality::Text => self.text = present,
+        }
+    }
+
+    /// Whether row `i` has modality `m`'s view (given the modality is loaded at all).
+    pub fn has(&self, m: Modality, i: usize) -> bool {
+        self.get(m).is_none_or(|p| p[i])
+    }
+
+    /// How many rows lack modality `m`'s view.
+    pub fn missing(&self, m: Modality) -> usize {
+        self.get(m).map_or(0, |p| p.iter().filter(|&&x| !x).count())
+    }
 }
 
 /// Why `Dataset::load_with` stopped.
@@ -77,9 +122,15 @@ pub enum LoadError {
 }
 
 impl Dataset {
-    /// Load and validate the catalogue in `root`.
+    /// Load and validate the catalogue at `root`: a folder in the layout above, or a table
+    /// catalogue (a Parquet file, a folder of shards, a folder with `catalogue.ron`).
     pub fn load(root: &Path) -> Result<Dataset, DatasetError> {
-        match Dataset::load_with(root, &Monitor::new()) {
+        Dataset::load_options(root, &LoadOptions::default())
+    }
+
+    /// `load` with column and class-table choices for a table catalogue.
+    pub fn load_options(root: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
+        match Dataset::load_with_options(root, options, &Monitor::new()) {
             Ok(ds) => Ok(ds),
             Err(LoadError::Invalid(e)) => Err(e),
             Err(LoadError::Cancelled(_)) => unreachable!("nobody can cancel a private monitor"),
@@ -88,6 +139,29 @@ impl Dataset {
 
     /// `load`, reporting progress to and stopping on `monitor`.
     pub fn load_with(root: &Path, monitor: &Monitor) -> Result<Dataset, LoadError> {
+        Dataset::load_with_options(root, &LoadOptions::default(), monitor)
+    }
+
+    /// `load_options`, reporting progress to and stopping on `monitor`.
+    pub fn load_with_options(
+        root: &Path,
+        options: &LoadOptions,
+        monitor: &Monitor,
+    ) -> Result<Dataset, LoadError> {
+        if is_table_catalogue(root) {
+            return load_tables(root, options, monitor);
+        }
+        if !options.columns.is_empty() || options.classes.is_some() {
+            return Err(DatasetError::file(
+                root,
+                "is a folder in the items.csv layout, whose columns are fixed; --classes and the column options apply to Parquet catalogues only.",
+            )
+            .into());
+        }
+        Dataset::load_folder(root, monitor)
+    }
+
+    fn load_folder(root: &Path, monitor: &Monitor) -> Result<Dataset, LoadError> {
         if !root.is_dir() {
             return Err(DatasetError::NotAFolder {
                 path: root.to_path_buf(),
@@ -164,6 +238,8 @@ impl Dataset {
             warnings,
             missing_images: image_check.missing_rows.len(),
             fingerprint,
+            views: ViewMasks::default(),
+            table: None,
         })
     }
 
@@ -206,15 +282,68 @@ impl Dataset {
         &self.classes[c].name
     }
 
-    /// Absolute path of item `i`'s image, if it has one.
+    /// Absolute path of item `i`'s image, if it has one (an http(s) URL as it is).
     pub fn image_path(&self, i: usize) -> Option<PathBuf> {
-        self.items[i].image.as_ref().map(|p| self.root.join(p))
+        self.items[i].image.as_ref().map(|p| {
+            if images::is_url(p) {
+                p.clone()
+            } else {
+                self.root.join(p)
+            }
+        })
     }
 
     /// The annotations as a label vector (for metrics).
     pub fn annotations(&self) -> Vec<Option<ClassId>> {
         self.items.iter().map(|it| it.label).collect()
     }
+}
+
+/// Whether `path` is read as tables rather than the items.csv layout.
+pub fn is_table_catalogue(path: &Path) -> bool {
+    #[cfg(feature = "parquet")]
+    {
+        parquet::is_table_catalogue(path)
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+            || path.join("catalogue.ron").is_file()
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn load_tables(
+    root: &Path,
+    options: &LoadOptions,
+    monitor: &Monitor,
+) -> Result<Dataset, LoadError> {
+    parquet::guard(root, || parquet::load(root, options, monitor))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn load_tables(root: &Path, _: &LoadOptions, _: &Monitor) -> Result<Dataset, LoadError> {
+    Err(DatasetError::file(
+        root,
+        "is a Parquet catalogue, and this build was made without the `parquet` feature.",
+    )
+    .into())
+}
+
+/// A zeroed embedding buffer (backed by huge pages where the kernel offers them).
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+pub(crate) fn zeroed_f32(len: usize) -> Vec<f32> {
+    npy::zeroed_buffer(len)
+}
+
+/// `zeroed_f32`, or `None` when the memory cannot be had: a size read from a damaged file's
+/// metadata must give an error, not abort the process.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+pub(crate) fn try_zeroed_f32(len: usize) -> Option<Vec<f32>> {
+    // Reserving and releasing maps and unmaps the range without touching it.
+    Vec::<f32>::new().try_reserve_exact(len).ok()?;
+    Some(npy::zeroed_buffer(len))
 }
 
 fn required_file(root: &Path, name: &str, why: &'static str) -> Result<PathBuf, DatasetError> {

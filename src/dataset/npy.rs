@@ -382,7 +382,7 @@ impl NpyFile {
 
 /// A zeroed buffer for an embedding array. On Linux the kernel is asked to back it with huge
 /// pages: filling 150 MB of fresh 4 KiB pages cost more in page faults than the reading itself.
-fn zeroed_buffer(len: usize) -> Vec<f32> {
+pub(super) fn zeroed_buffer(len: usize) -> Vec<f32> {
     let buffer = vec![0f32; len];
     #[cfg(target_os = "linux")]
     {

@@ -15,6 +15,9 @@ use crate::atomic_file::write_atomic;
 pub enum ExportFormat {
     Csv,
     Json,
+    /// Every column as UTF-8 text (needs the `parquet` feature).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 impl ExportFormat {
@@ -22,6 +25,8 @@ impl ExportFormat {
         match s.to_ascii_lowercase().as_str() {
             "csv" => Some(ExportFormat::Csv),
             "json" => Some(ExportFormat::Json),
+            #[cfg(feature = "parquet")]
+            "parquet" => Some(ExportFormat::Parquet),
             _ => None,
         }
     }
@@ -64,6 +69,43 @@ struct ItemsTable {
     rows: Vec<csv::StringRecord>,
     id_col: usize,
     label_col: usize,
+}
+
+impl ItemsTable {
+    /// The item columns of a loaded catalogue (a table catalogue has no items.csv), named
+    /// as in its tables so that corrections are keyed by its own id column.
+    fn of_dataset(ds: &crate::Dataset) -> ItemsTable {
+        let mapping = ds.table.as_ref().map(|t| t.mapping.clone());
+        let name = |col: Option<&str>, default: &str| col.unwrap_or(default).to_string();
+        let m = mapping.as_ref();
+        let headers = csv::StringRecord::from(vec![
+            name(m.map(|m| m.id.as_str()), "id"),
+            name(m.and_then(|m| m.text.as_deref()), "description"),
+            name(m.and_then(|m| m.image.as_deref()), "image"),
+            name(m.and_then(|m| m.label.as_deref()), "label"),
+        ]);
+        let rows = ds
+            .items
+            .iter()
+            .map(|it| {
+                let image = it.image.as_ref().map(|p| p.to_string_lossy().into_owned());
+                csv::StringRecord::from(vec![
+                    it.id.clone(),
+                    it.description.clone(),
+                    image.unwrap_or_default(),
+                    it.label
+                        .map(|c| ds.class_name(c).to_string())
+                        .unwrap_or_default(),
+                ])
+            })
+            .collect();
+        ItemsTable {
+            headers,
+            rows,
+            id_col: 0,
+            label_col: 3,
+        }
+    }
 }
 
 fn read_items(root: &Path) -> Result<ItemsTable, ExportError> {
@@ -142,35 +184,84 @@ pub fn export(
 ) -> Result<usize, ExportError> {
     refuse_inputs(root, out)?;
     let table = read_items(root)?;
+    write_export(&table, history, out, format, all_items)
+}
+
+/// `export` for a loaded catalogue of any kind: the corrections keyed by its id column, or
+/// its item columns (not the embeddings) with the corrected labels.
+pub fn export_dataset(
+    ds: &crate::Dataset,
+    history: &History,
+    out: &Path,
+    format: ExportFormat,
+    all_items: bool,
+) -> Result<usize, ExportError> {
+    refuse_inputs(&ds.root, out)?;
+    // A table, the class table, or a new file inside a shard folder (it would become a shard).
+    let resolved = out
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| p.canonicalize().ok())
+        .zip(out.file_name())
+        .map(|(dir, name)| dir.join(name));
+    if let (Some(t), Some(o)) = (&ds.table, resolved)
+        && t.tables
+            .iter()
+            .map(|(p, _)| p)
+            .chain([&t.classes])
+            .filter_map(|p| p.canonicalize().ok())
+            .any(|p| p == o || o.starts_with(&p))
+    {
+        return Err(ExportError::WouldOverwriteInput {
+            path: out.to_path_buf(),
+        });
+    }
+    write_export(&ItemsTable::of_dataset(ds), history, out, format, all_items)
+}
+
+fn write_export(
+    table: &ItemsTable,
+    history: &History,
+    out: &Path,
+    format: ExportFormat,
+    all_items: bool,
+) -> Result<usize, ExportError> {
     let write_err = |source| ExportError::Write {
         path: out.to_path_buf(),
         source,
     };
     if !all_items {
-        let rows = corrections_of(&table, history);
-        let bytes = match format {
-            ExportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                if rows.is_empty() {
-                    w.write_record([
-                        "id",
-                        "old_label",
-                        "new_label",
-                        "decision",
-                        "source",
-                        "timestamp",
-                    ])
-                    .map_err(|e| write_err(e.into()))?;
-                }
-                for r in &rows {
-                    w.serialize(r).map_err(|e| write_err(e.into()))?;
-                }
-                w.into_inner().map_err(|e| write_err(e.into_error()))?
-            }
-            ExportFormat::Json => {
-                serde_json::to_vec_pretty(&rows).map_err(|e| write_err(e.into()))?
-            }
-        };
+        let rows = corrections_of(table, history);
+        let key = table.headers.get(table.id_col).unwrap_or("id");
+        let header = [
+            key,
+            "old_label",
+            "new_label",
+            "decision",
+            "source",
+            "timestamp",
+        ];
+        let records: Vec<csv::StringRecord> = rows
+            .iter()
+            .map(|r| {
+                csv::StringRecord::from(vec![
+                    r.id.as_str(),
+                    &r.old_label,
+                    &r.new_label,
+                    &r.decision,
+                    &r.source,
+                    &r.timestamp,
+                ])
+            })
+            .collect();
+        let bytes = encode(&csv::StringRecord::from(header.to_vec()), &records, format)
+            .map_err(write_err)?;
         write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| write_err(e.source))?;
         return Ok(rows.len());
     }
@@ -193,33 +284,80 @@ pub fn export(
             fixed
         })
         .collect();
-    let bytes = match format {
+    let bytes = encode(&table.headers, &corrected, format).map_err(write_err)?;
+    write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| write_err(e.source))?;
+    Ok(corrected.len())
+}
+
+/// `rows` under `headers` in `format`; JSON as one object per row keyed by the headers.
+fn encode(
+    headers: &csv::StringRecord,
+    rows: &[csv::StringRecord],
+    format: ExportFormat,
+) -> std::io::Result<Vec<u8>> {
+    match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(&table.headers)
-                .map_err(|e| write_err(e.into()))?;
-            for r in &corrected {
-                w.write_record(r).map_err(|e| write_err(e.into()))?;
+            w.write_record(headers)?;
+            for r in rows {
+                w.write_record(r)?;
             }
-            w.into_inner().map_err(|e| write_err(e.into_error()))?
+            w.into_inner().map_err(|e| e.into_error())
         }
         ExportFormat::Json => {
-            let objects: Vec<serde_json::Map<String, serde_json::Value>> = corrected
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
                 .iter()
                 .map(|r| {
-                    table
-                        .headers
+                    headers
                         .iter()
                         .zip(r.iter())
                         .map(|(h, v)| (h.to_string(), serde_json::Value::from(v)))
                         .collect()
                 })
                 .collect();
-            serde_json::to_vec_pretty(&objects).map_err(|e| write_err(e.into()))?
+            Ok(serde_json::to_vec_pretty(&objects)?)
         }
-    };
-    write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| write_err(e.source))?;
-    Ok(corrected.len())
+        #[cfg(feature = "parquet")]
+        ExportFormat::Parquet => parquet_bytes(headers, rows),
+    }
+}
+
+/// A Parquet file of UTF-8 columns, snappy-compressed (what pyarrow writes by default).
+#[cfg(feature = "parquet")]
+fn parquet_bytes(
+    headers: &csv::StringRecord,
+    rows: &[csv::StringRecord],
+) -> std::io::Result<Vec<u8>> {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+
+    let fields: Vec<Field> = headers
+        .iter()
+        .map(|h| Field::new(h, DataType::Utf8, false))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let columns: Vec<ArrayRef> = (0..headers.len())
+        .map(|c| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.get(c).unwrap_or("")),
+            )) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(std::io::Error::other)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut buf = Vec::new();
+    let mut w =
+        ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(std::io::Error::other)?;
+    w.write(&batch).map_err(std::io::Error::other)?;
+    w.close().map_err(std::io::Error::other)?;
+    Ok(buf)
 }
 
 /// An export must never replace a file the dataset is made of.
