@@ -522,3 +522,64 @@ fn without_the_app_the_bare_command_prints_classify_usage() {
     assert!(err.contains("Usage: pairwise-audit classify"), "{err}");
     assert!(err.contains("--out"), "{err}");
 }
+
+#[test]
+fn with_many_classes_pairs_json_holds_the_played_pairs_and_all_ratios_on_request() {
+    // 100 classes × 512 dims is past the up-front limit (C²·d > 2²²): pairs are computed as
+    // the tournament plays them.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many");
+    let o = run(&[
+        "synth",
+        "--n",
+        "1500",
+        "--d",
+        "512",
+        "--classes",
+        "100",
+        "--zipf",
+        "1",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pairs_of = |extra: &[&str]| {
+        let out = dir.path().join(format!("out{}", extra.len()));
+        let mut args = vec![
+            "classify",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--scorer",
+            "prototype",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_json(&out.join("pairs.json"))
+    };
+    let lean = pairs_of(&[]);
+    let full = pairs_of(&["--all-ratios"]);
+    for (l, f) in lean["modalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(full["modalities"].as_array().unwrap())
+    {
+        let (l, f) = (
+            l["pairs"].as_array().unwrap(),
+            f["pairs"].as_array().unwrap(),
+        );
+        assert!(!l.is_empty() && l.len() < 100 * 99 / 2, "{} pairs", l.len());
+        assert_eq!(l.len(), f.len(), "the same pairs were played");
+        for (a, b) in l.iter().zip(f) {
+            assert_eq!(a["pair"], b["pair"]);
+            assert_eq!(a["dims"], b["dims"]);
+            assert!(a.get("ratios").is_none() && a.get("dim_ratios").is_none());
+            assert_eq!(b["ratios"].as_array().unwrap().len(), 512);
+            let dims = b["dims"].as_array().unwrap().len();
+            assert_eq!(b["dim_ratios"].as_array().unwrap().len(), dims);
+        }
+    }
+}

@@ -62,9 +62,14 @@ fn synth_refuses_nonsense_sizes() {
         ("--classes", "1", "--classes"),
         ("--flip", "1.5", "--flip"),
         ("--n", "0", "--n"),
+        ("--zipf=-1", "", "--zipf"),
     ] {
+        let args: Vec<&str> = ["synth", flag, value, "--out"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
         let o = Command::new(BIN)
-            .args(["synth", flag, value, "--out"])
+            .args(args)
             .arg(dir.path().join("s"))
             .output()
             .unwrap();

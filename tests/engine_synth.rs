@@ -214,3 +214,27 @@ fn results_are_the_same_bits_at_any_thread_count() {
         assert_eq!(a.pairwise_margin, b.pairwise_margin);
     }
 }
+
+#[test]
+fn zipf_sets_how_unequal_the_class_sizes_are() {
+    let sizes = |zipf: f64| {
+        let s = generate(&SynthParams {
+            n: 20_000,
+            d: 16,
+            classes: 50,
+            zipf,
+            ..SynthParams::default()
+        });
+        let mut counts = vec![0usize; 50];
+        for &t in &s.truth {
+            counts[t] += 1;
+        }
+        counts.sort_unstable();
+        (counts[0], counts[49])
+    };
+    let (small, big) = sizes(0.0);
+    assert!(big < 2 * small, "balanced: {small}..{big}");
+    let (small, big) = sizes(1.0);
+    // Zipf's law over 50 ranks: the largest class is 50× the smallest in expectation.
+    assert!(big > 20 * small.max(1), "zipf 1: {small}..{big}");
+}

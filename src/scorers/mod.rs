@@ -300,7 +300,8 @@ pub struct Neighbours {
     pub k: usize,
     /// `n × k` item indices.
     pub indices: Array2<u32>,
-    /// `n × k` cosines, parallel to `indices`.
+    /// `n × k` cosines, parallel to `indices` (from the approximate search: cosines in its
+    /// principal subspace).
     pub similarities: Array2<f32>,
 }
 
