@@ -6,9 +6,11 @@
 mod classes;
 pub mod columns;
 mod detect;
+mod join;
 mod levels;
 pub mod manifest;
 pub mod preview;
+mod source;
 pub mod table;
 
 use std::collections::HashMap;
@@ -17,9 +19,11 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sha2::{Digest, Sha256};
 
-use self::manifest::{ClassSpec, MANIFEST_FILE, Manifest};
+use self::manifest::MANIFEST_FILE;
+use self::source::{Spec, spec};
+pub use self::source::{remember_options, remembered_mapping_path, remembered_options};
 use self::table::{Column, Table, Want};
-use super::mapping::{ColumnFill, ColumnInfo, ColumnOverrides, LoadOptions, Mapping, TableInfo};
+use super::mapping::{ColumnFill, ColumnInfo, LoadOptions, Mapping, TableInfo};
 use super::{Dataset, Item, LoadError, ViewMasks, csv_tables, images};
 use crate::{DatasetError, Modality, Monitor, Stage};
 
@@ -58,76 +62,6 @@ pub fn is_table_catalogue(path: &Path) -> bool {
     !path.join(super::ITEMS_FILE).exists()
         && std::fs::read_dir(path)
             .is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| table::is_parquet(&e.path()))))
-}
-
-/// What to read: the item tables, the columns the user or manifest named, the class table.
-struct Spec {
-    /// Relative image paths are resolved against this folder.
-    root: PathBuf,
-    tables: Vec<PathBuf>,
-    /// Files of a shard folder that are not item shards.
-    exclude: Vec<PathBuf>,
-    /// What the user named; `manifest` what catalogue.ron names (the user's win).
-    columns: ColumnOverrides,
-    manifest: ColumnOverrides,
-    classes: ClassSpec,
-}
-
-fn spec(source: &Path, options: &LoadOptions) -> Result<Spec, DatasetError> {
-    let folder = if source.is_dir() {
-        source.to_path_buf()
-    } else {
-        source
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf()
-    };
-    let given_classes = options.classes.clone().map(|table| ClassSpec {
-        table,
-        ..ClassSpec::default()
-    });
-    let no_classes = || {
-        DatasetError::file(
-            source,
-            "has no class table: put classes.parquet (name, prompt, embedding) or classes.csv with class_embeddings.npy beside it, or pass --classes FILE.",
-        )
-    };
-    let manifest_path = folder.join(MANIFEST_FILE);
-    if source.is_dir() && manifest_path.is_file() {
-        let m = Manifest::read(&manifest_path)?;
-        let classes = given_classes
-            .or_else(|| m.classes.clone())
-            .or_else(|| classes::default_spec(&folder))
-            .ok_or_else(no_classes)?;
-        return Ok(Spec {
-            root: folder,
-            tables: m.tables.clone(),
-            exclude: Vec::new(),
-            columns: options.columns.clone(),
-            manifest: m.columns(),
-            classes,
-        });
-    }
-    let classes = given_classes
-        .or_else(|| classes::default_spec(&folder))
-        .ok_or_else(no_classes)?;
-    let mut exclude = vec![classes.table.clone()];
-    exclude.extend(classes.npy.clone());
-    if source.is_file() && classes.table == source {
-        return Err(DatasetError::file(
-            source,
-            "is the class table; open the items table (or the folder) instead.",
-        ));
-    }
-    Ok(Spec {
-        root: folder,
-        tables: vec![source.to_path_buf()],
-        exclude,
-        columns: options.columns.clone(),
-        manifest: ColumnOverrides::default(),
-        classes,
-    })
 }
 
 /// Open the tables and choose the mapping, without reading any data: what `inspect` and the
@@ -176,46 +110,6 @@ impl Plan {
             .map(|t| (t.path.clone(), t.rows()))
             .collect()
     }
-}
-
-/// Where the app remembers the mapping chosen for `source`: beside its decision log.
-pub fn remembered_mapping_path(source: &std::path::Path) -> PathBuf {
-    let (folder, name) = if source.is_dir() {
-        (source.to_path_buf(), "catalogue".to_string())
-    } else {
-        (
-            source
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf(),
-            source
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        )
-    };
-    folder
-        .join(".pairwise-audit")
-        .join(format!("mapping-{name}.ron"))
-}
-
-/// The remembered options for `source`, if any were saved and can be read.
-pub fn remembered_options(source: &Path) -> Option<LoadOptions> {
-    let text = std::fs::read_to_string(remembered_mapping_path(source)).ok()?;
-    ron::from_str(&text).ok()
-}
-
-/// Save `options` for `source` (creating the `.pairwise-audit` folder).
-pub fn remember_options(source: &Path, options: &LoadOptions) -> std::io::Result<()> {
-    let path = remembered_mapping_path(source);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let text = ron::ser::to_string_pretty(options, ron::ser::PrettyConfig::default())
-        .map_err(std::io::Error::other)?;
-    crate::atomic_file::write_atomic(&path, |w| std::io::Write::write_all(w, text.as_bytes()))
-        .map_err(|e| e.source)
 }
 
 /// Load the catalogue at `source` (a table catalogue, see `is_table_catalogue`).
@@ -280,7 +174,7 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
     for ((name, _), col) in wanted[1..].iter().zip(cols) {
         read.insert(name.to_string(), col);
     }
-    let ids = checked_ids(primary, &mapping.id, ids)?;
+    let ids = join::checked_ids(primary, &mapping.id, ids)?;
     let n = ids.len();
     if n == 0 {
         return Err(DatasetError::Empty {
@@ -303,7 +197,7 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
         let Some(Column::Strings(their_ids)) = cols.next() else {
             unreachable!("ids are read as strings")
         };
-        let their_ids = checked_ids(table, &mapping.id, their_ids)?;
+        let their_ids = join::checked_ids(table, &mapping.id, their_ids)?;
         let row_of: HashMap<&str, usize> = their_ids
             .iter()
             .enumerate()
@@ -322,7 +216,7 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
             ));
         }
         for ((name, _), col) in wanted[1..].iter().zip(cols) {
-            read.insert(name.to_string(), gather(col, &rows));
+            read.insert(name.to_string(), join::gather(col, &rows));
         }
     }
     warnings.extend(unmatched.into_iter().map(|w| format!("{w}.")));
@@ -524,65 +418,6 @@ pub fn load(source: &Path, options: &LoadOptions, monitor: &Monitor) -> Result<D
         views,
         table: Some(Box::new(TableInfo { fill, ..table_info })),
     })
-}
-
-/// Non-null ids as strings, each unique.
-fn checked_ids(
-    table: &Table,
-    column: &str,
-    ids: Vec<Option<String>>,
-) -> Result<Vec<String>, DatasetError> {
-    let mut out = Vec::with_capacity(ids.len());
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(ids.len());
-    for (r, id) in ids.into_iter().enumerate() {
-        let Some(id) = id.filter(|s| !s.is_empty()) else {
-            let (path, row) = table.place(r);
-            return Err(DatasetError::file(
-                path,
-                format!(
-                    "row {row}, column `{column}`: the id is null or empty; every row needs one."
-                ),
-            ));
-        };
-        if let Some(first) = seen.insert(id.clone(), r) {
-            let (path, second) = table.place(r);
-            let (_, first) = table.place(first);
-            return Err(DatasetError::file(
-                path,
-                format!(
-                    "column `{column}`: id `{id}` appears in row {first} and again in row {second}; ids must be unique."
-                ),
-            ));
-        }
-        out.push(id);
-    }
-    Ok(out)
-}
-
-/// `col` (in its own table's order) rearranged to `rows` (one source row per item).
-fn gather(col: Column, rows: &[Option<usize>]) -> Column {
-    match col {
-        Column::Strings(v) => {
-            Column::Strings(rows.iter().map(|r| r.and_then(|r| v[r].clone())).collect())
-        }
-        Column::Embeddings { dim, data, present } => {
-            let mut out = crate::dataset::zeroed_f32(rows.len() * dim);
-            let mut there = vec![false; rows.len()];
-            for (i, r) in rows.iter().enumerate() {
-                if let Some(r) = *r
-                    && present[r]
-                {
-                    out[i * dim..(i + 1) * dim].copy_from_slice(&data[r * dim..(r + 1) * dim]);
-                    there[i] = true;
-                }
-            }
-            Column::Embeddings {
-                dim,
-                data: out,
-                present: there,
-            }
-        }
-    }
 }
 
 /// SHA-256 over the items as read (id, description, image, label) and the class names: a
