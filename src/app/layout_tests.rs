@@ -161,19 +161,7 @@ fn long_class_names_keep_every_control_on_screen() {
 
 #[test]
 fn the_sample_with_images_and_a_notice_keeps_the_grid_under_the_strip() {
-    let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for f in [
-        "items.csv",
-        "classes.csv",
-        "image_embeddings.npy",
-        "text_embeddings.npy",
-        "class_embeddings.npy",
-        "NOTICE.txt",
-    ] {
-        std::fs::copy(sample.join(f), dir.path().join(f)).unwrap();
-    }
-    std::os::unix::fs::symlink(sample.join("images"), dir.path().join("images")).unwrap();
+    let dir = super::review_tests::dataset_copy();
     let mut h = open([1500.0, 920.0], dir.path());
     assert!(h.state().results.as_ref().unwrap().notice.is_some());
     sweep(&mut h);

@@ -99,14 +99,7 @@ fn estimate(ui: &mut egui::Ui, r: &super::review::Results, cut: u8) {
                 .map_or("–".into(), |p| format!("{p:.2}"))
         ));
     }
-    let mut cells: Vec<(usize, usize, f64)> = e
-        .matrix
-        .iter()
-        .enumerate()
-        .flat_map(|(y, row)| row.iter().enumerate().map(move |(c, &v)| (y, c, v)))
-        .filter(|&(_, _, v)| v >= 0.5)
-        .collect();
-    cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let cells = e.top_confusions(0.5, 10);
     if cells.is_empty() {
         return;
     }
@@ -119,7 +112,7 @@ fn estimate(ui: &mut egui::Ui, r: &super::review::Results, cut: u8) {
             ui.weak("likely true");
             ui.weak("expected");
             ui.end_row();
-            for (y, c, v) in cells.into_iter().take(10) {
+            for (y, c, v) in cells {
                 ui.label(r.dataset.class_name(y));
                 ui.label(r.dataset.class_name(c));
                 ui.monospace(format!("{v:.0}"));

@@ -20,7 +20,7 @@ use super::state::Persisted;
 use super::worker;
 
 /// sample_data's tables and embeddings copied, its images linked.
-fn dataset_copy() -> tempfile::TempDir {
+pub(super) fn dataset_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     for f in [

@@ -41,6 +41,23 @@ pub struct ErrorEstimate {
     pub matrix: Vec<Vec<f64>>,
 }
 
+impl ErrorEstimate {
+    /// The likeliest confusions: (annotated class, likely true class, expected count), the
+    /// largest first, those of at least `min` expected items, at most `most` of them.
+    pub fn top_confusions(&self, min: f64, most: usize) -> Vec<(ClassId, ClassId, f64)> {
+        let mut cells: Vec<(ClassId, ClassId, f64)> = self
+            .matrix
+            .iter()
+            .enumerate()
+            .flat_map(|(y, row)| row.iter().enumerate().map(move |(c, &v)| (y, c, v)))
+            .filter(|&(_, _, v)| v >= min)
+            .collect();
+        cells.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+        cells.truncate(most);
+        cells
+    }
+}
+
 /// The review queue: items whose posterior passes `cut`, most suspicious first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Queue {

@@ -126,20 +126,13 @@ pub fn render(r: &Run<'_>) -> String {
                 q.expected_recall
                     .map_or("–".into(), |p| format!("{:.0}%", 100.0 * p))
             );
-            let mut cells: Vec<(usize, usize, f64)> = e
-                .matrix
-                .iter()
-                .enumerate()
-                .flat_map(|(y, row)| row.iter().enumerate().map(move |(c, &v)| (y, c, v)))
-                .filter(|&(_, _, v)| v >= 0.5)
-                .collect();
-            cells.sort_by(|a, b| b.2.total_cmp(&a.2));
+            let cells = e.top_confusions(0.5, 5);
             if !cells.is_empty() {
                 let _ = writeln!(
                     s,
                     "Likely confusions (annotated → likely true: expected count):"
                 );
-                for (y, c, v) in cells.into_iter().take(5) {
+                for (y, c, v) in cells {
                     let _ = writeln!(
                         s,
                         "  {} → {}: {v:.0}",
