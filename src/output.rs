@@ -13,12 +13,13 @@ use crate::scorers::Scorer;
 use crate::selection::PairRecord;
 use crate::{ClassId, Classification, Dataset, Modality, Monitor, Params, Stage};
 
-/// The four files of a run, in the order `write_all` writes them.
-pub const FILES: [&str; 4] = [
+/// The files of a run, in the order `write_all` writes them.
+pub const FILES: [&str; 5] = [
     "predictions.csv",
     "flagged.csv",
     "pairs.json",
     "metrics.json",
+    "duplicates.csv",
 ];
 
 pub use crate::atomic_file::{WriteError, write_atomic};
@@ -69,11 +70,12 @@ pub fn write_all(
 ) -> Result<(), WriteError> {
     monitor.begin(Stage::Write, None, FILES.len() as u64);
     // The files are independent: formatting one overlaps with another's fsync.
-    let jobs: [&(dyn Fn() -> Result<(), WriteError> + Sync); 4] = [
+    let jobs: [&(dyn Fn() -> Result<(), WriteError> + Sync); 5] = [
         &|| predictions(&dir.join(FILES[0]), ds, audit),
         &|| flagged(&dir.join(FILES[1]), ds, audit),
         &|| pairs(&dir.join(FILES[2]), ds, cls),
         &|| metrics_file(&dir.join(FILES[3]), ds, cls, audit, metrics, run),
+        &|| duplicates(&dir.join(FILES[4]), ds, audit),
     ];
     let results: Vec<Result<(), WriteError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
@@ -242,6 +244,38 @@ fn flagged(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
     })
 }
 
+/// The header of `duplicates.csv`.
+pub const DUPLICATES_HEADER: [&str; 6] = [
+    "id_a",
+    "id_b",
+    "annotation_a",
+    "annotation_b",
+    "image_cosine",
+    "text_cosine",
+];
+
+/// Look-alikes labelled differently (`audit::lookalikes`), the closest first.
+fn duplicates(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
+    replace_file(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(DUPLICATES_HEADER)?;
+        let (mut bi, mut bt) = (String::new(), String::new());
+        for p in &audit.lookalikes {
+            let cos = |m: Modality| p.cosines.iter().find(|c| c.0 == m).map(|c| f64::from(c.1));
+            csv.write_record([
+                ds.items[p.a].id.as_str(),
+                ds.items[p.b].id.as_str(),
+                name(ds, audit.annotations[p.a]),
+                name(ds, audit.annotations[p.b]),
+                fixed6(&mut bi, cos(Modality::Image)),
+                fixed6(&mut bt, cos(Modality::Text)),
+            ])?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
+}
+
 #[derive(Serialize)]
 struct PairsFile<'a> {
     classes: Vec<&'a str>,
@@ -313,6 +347,10 @@ struct MetricsFile<'a> {
     estimated_errors_scored: Option<usize>,
     estimated_errors_reference: Option<usize>,
     review_queue: Option<crate::audit::estimate::QueueSummary>,
+    /// Pairs of items that look the same (cosine ≥ `look_alike_cosine` in every shared
+    /// view) but are annotated differently: the rows of `duplicates.csv`.
+    look_alikes: usize,
+    look_alike_cosine: f32,
     dataset: DatasetInfo<'a>,
     metrics: &'a MetricsReport,
     flags: crate::audit::FlagCounts,
@@ -377,6 +415,8 @@ fn metrics_file(
             .calibration
             .as_ref()
             .map(|c| c.queue(crate::audit::estimate::DEFAULT_CUT).summary()),
+        look_alikes: audit.lookalikes.len(),
+        look_alike_cosine: crate::audit::lookalikes::SAME_COSINE,
         dataset: DatasetInfo {
             path: &run.dataset,
             items: ds.len(),

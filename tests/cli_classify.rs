@@ -221,7 +221,7 @@ fn classify_sample_writes_every_file_with_its_schema() {
     let perms = m["modalities"][0]["permutations"].as_array().unwrap();
     assert_eq!(perms.len(), 4, "⌈log₂ 9⌉ rounds");
     assert_eq!(perms[0].as_array().unwrap().len(), c);
-    // Only the four result files are left behind: no temporary files.
+    // Only the five result files are left behind: no temporary files.
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -230,6 +230,7 @@ fn classify_sample_writes_every_file_with_its_schema() {
     assert_eq!(
         names,
         [
+            "duplicates.csv",
             "flagged.csv",
             "metrics.json",
             "pairs.json",
@@ -308,6 +309,17 @@ fn the_queue_finds_injected_errors_and_the_estimate_counts_them() {
         "queue of {}: precision {precision:.3}, recall {recall:.3}",
         frows.len()
     );
+    // Look-alikes: every pair found holds a flipped item (measured: all at the 0.90 cut).
+    let (dh, drows) = read_csv(&out.path().join("duplicates.csv"));
+    assert!(!drows.is_empty());
+    let (a, b) = (column(&dh, "id_a"), column(&dh, "id_b"));
+    assert!(
+        drows
+            .iter()
+            .all(|r| flipped.contains(&r[a]) || flipped.contains(&r[b])),
+        "{drows:?}"
+    );
+    assert_eq!(m["look_alikes"].as_u64().unwrap() as usize, drows.len());
     // The expected precision the tool states is near what it achieved.
     let expected = m["review_queue"]["expected_precision"].as_f64().unwrap();
     assert!(

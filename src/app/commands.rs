@@ -51,6 +51,9 @@ pub enum Command {
     ToggleCheatSheet,
     /// Apply a verdict to every item the grid shows, after a confirmation naming the count.
     BulkOnShown(Verdict),
+    /// The item keeps its annotation (accepted) and the items it looks the same as are
+    /// relabelled to it; `None`: the selected item.
+    SameLabelAs(Option<usize>),
     ConfirmBulk,
     CancelBulk,
     /// Ctrl-click: add an item to the marked set, or take it out.
@@ -118,6 +121,7 @@ impl Command {
             Command::ToggleAutoAdvance => "Auto-advance",
             Command::ToggleCheatSheet => "Keyboard shortcuts",
             Command::BulkOnShown(_) => "Apply to all shown",
+            Command::SameLabelAs(_) => "Give its look-alikes this label",
             Command::ConfirmBulk => "Apply",
             Command::CancelBulk => "Cancel",
             Command::ToggleMark(_) => "Mark item",
@@ -148,6 +152,9 @@ impl Command {
             Command::Undo => "Take back the last decision (a bulk action is one step)",
             Command::Redo => "Re-apply the decision taken back last",
             Command::ToggleAutoAdvance => "After a decision, select the next item in the grid",
+            Command::SameLabelAs(_) => {
+                "Accept this item's annotation and relabel the items that look the same to it"
+            }
             Command::ToggleCheatSheet => "Show or hide this list",
             Command::Navigate(_) => "Move the selection in the grid's current order",
             Command::OpenDialog => "Open a dataset folder",
@@ -185,6 +192,7 @@ impl Command {
                 KeyboardShortcut::new(Modifiers::COMMAND, Key::Y),
             ],
             Command::ToggleCheatSheet => vec![k(Key::Questionmark)],
+            Command::SameLabelAs(None) => vec![k(Key::L)],
             _ => vec![],
         }
     }
@@ -212,6 +220,7 @@ impl Command {
             Command::Decide(Verdict::Skip),
             Command::Decide(Verdict::Clear),
             Command::ToggleCheatSheet,
+            Command::SameLabelAs(None),
         ]
     }
 

@@ -55,6 +55,7 @@ fn item_view(
         ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
     }
     neighbours(ui, r, i, cmds);
+    lookalikes(ui, app, r, i, cmds);
     let path = r.dataset.image_path(i);
     if item.image.is_some() {
         let side = ui.available_width().min(240.0);
@@ -305,6 +306,72 @@ fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>)
                 {
                     cmds.push(Command::Select(Some(j)));
                 }
+            }
+        });
+    }
+}
+
+/// "These look the same but are labelled A and B": the item and each look-alike side by
+/// side, and one button (or `L`) to settle a label for both.
+fn lookalikes(
+    ui: &mut egui::Ui,
+    app: &mut AuditApp,
+    r: &Results,
+    i: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let others = &r.lookalikes[i];
+    if others.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Looks the same as another item, labelled differently").strong());
+    let name = |k: usize| r.class_name(r.rows[k].annotation);
+    for &j in others {
+        ui.horizontal_wrapped(|ui| {
+            for k in [i, j] {
+                ui.vertical(|ui| {
+                    if r.dataset.items[k].image.is_some() {
+                        let path = r.dataset.image_path(k);
+                        app.thumbs.show(ui, k, path.as_deref(), 72.0);
+                    }
+                    let id = &r.dataset.items[k].id;
+                    if k == j {
+                        if ui
+                            .small_button(id)
+                            .on_hover_text(&r.dataset.items[k].description)
+                            .clicked()
+                        {
+                            cmds.push(Command::Select(Some(k)));
+                        }
+                    } else {
+                        ui.label(RichText::new(id).strong());
+                    }
+                    ui.label(elide(name(k), BUTTON_CLASS_CHARS));
+                });
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let keys = Command::SameLabelAs(None)
+                .shortcuts()
+                .first()
+                .map(|s| format!(" ({})", ui.ctx().format_shortcut(s)))
+                .unwrap_or_default();
+            if ui
+                .button(format!(
+                    "Both are {}{keys}",
+                    elide(name(i), BUTTON_CLASS_CHARS)
+                ))
+                .on_hover_text(Command::SameLabelAs(None).tooltip())
+                .clicked()
+            {
+                cmds.push(Command::SameLabelAs(Some(i)));
+            }
+            if ui
+                .button(format!("Both are {}", elide(name(j), BUTTON_CLASS_CHARS)))
+                .clicked()
+            {
+                cmds.push(Command::SameLabelAs(Some(j)));
             }
         });
     }

@@ -38,6 +38,17 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
             }
         }
         queue_filter(ui, &r, filter, &mut app.persisted.queue_cut);
+        let pairs = r.audit.lookalikes.len();
+        if ui
+            .selectable_label(filter.lookalikes, format!("look-alikes ({pairs} pairs)"))
+            .on_hover_text(
+                "Items that look the same as another item (cosine ≥ 0.90 in every view) \
+                 but are annotated differently",
+            )
+            .clicked()
+        {
+            filter.lookalikes = !filter.lookalikes;
+        }
         ui.add_space(8.0);
         ui.heading("Classes");
         class_combo(ui, "Annotation", &r, &mut filter.annotation);

@@ -81,6 +81,8 @@ pub struct Filter {
     pub status: Option<StatusFilter>,
     /// Only the review queue at this cut (percent probability of a wrong annotation).
     pub queue: Option<u8>,
+    /// Only items that look the same as another one annotated differently.
+    pub lookalikes: bool,
 }
 
 impl Filter {
@@ -97,6 +99,9 @@ impl Filter {
                 .p_wrong(i)
                 .is_some_and(|p| p >= f64::from(cut) / 100.0)
         {
+            return false;
+        }
+        if self.lookalikes && r.lookalikes[i].is_empty() {
             return false;
         }
         if self.flag.is_some_and(|f| row.flag != f) {

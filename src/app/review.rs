@@ -117,6 +117,9 @@ pub struct Results {
     pub notice: Option<String>,
     /// Items per primary flag kind, in `FLAG_KINDS` order.
     pub flag_counts: [usize; FLAG_KINDS.len()],
+    /// For each item, the items it looks the same as but is annotated differently from
+    /// (`audit.lookalikes`); empty for most.
+    pub lookalikes: Vec<Vec<usize>>,
     pub elapsed: Duration,
 }
 
@@ -238,6 +241,11 @@ pub fn build(
             flag_counts[k] += 1;
         }
     }
+    let mut lookalikes = vec![Vec::new(); audit.len()];
+    for p in &audit.lookalikes {
+        lookalikes[p.a].push(p.b);
+        lookalikes[p.b].push(p.a);
+    }
     Results {
         generation,
         dataset,
@@ -251,6 +259,7 @@ pub fn build(
         has_images,
         notice,
         flag_counts,
+        lookalikes,
         elapsed,
     }
 }

@@ -142,6 +142,7 @@ impl AuditApp {
                 }
             }
             Command::CancelBulk => self.pending_bulk = None,
+            Command::SameLabelAs(item) => self.same_label_as(item.or(self.selected)),
             Command::ToggleMark(i) => {
                 if self.marked.is_empty()
                     && let Some(s) = self.selected
@@ -185,6 +186,33 @@ impl AuditApp {
             _ => return false,
         }
         true
+    }
+
+    /// `keep` keeps its annotation; its look-alikes take it (two undo steps: the accept,
+    /// then the relabels).
+    fn same_label_as(&mut self, keep: Option<usize>) {
+        let (Some(keep), Some(r)) = (keep, self.results.clone()) else {
+            return;
+        };
+        let (Some(class), false) = (r.rows[keep].annotation, r.lookalikes[keep].is_empty()) else {
+            return;
+        };
+        let Some(session) = &mut self.session else {
+            self.notices.push(
+                "The decision log is not open, so the decision was not made (see the message above the grid)."
+                    .into(),
+            );
+            return;
+        };
+        session.decide(&r, &[keep], Verdict::Accept);
+        let n = session.decide(&r, &r.lookalikes[keep], Verdict::RelabelTo(class));
+        self.last_export = Some(format!(
+            "{} look-alike{} relabelled to {}",
+            n,
+            if n == 1 { "" } else { "s" },
+            r.dataset.class_name(class)
+        ));
+        self.grid.sync_review(self.session.as_ref());
     }
 
     fn decide(&mut self, verdict: Verdict) {

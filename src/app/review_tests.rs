@@ -572,3 +572,37 @@ fn the_neighbours_behind_a_score_are_one_click_away() {
     h.run_steps(2);
     assert_eq!(h.state().selected, Some(j));
 }
+
+#[test]
+fn look_alikes_filter_the_grid_and_l_gives_both_one_label() {
+    let (dir, _) = dataset_with_flips();
+    let mut h = harness();
+    let r = open(&mut h, dir.path());
+    let pairs = r.audit.lookalikes.len();
+    assert!(pairs > 0, "the flipped sample has look-alikes");
+    h.get_by_label(&format!("look-alikes ({pairs} pairs)"))
+        .click();
+    h.run_steps(2);
+    let shown = order(&h);
+    let mut members: Vec<usize> = r.audit.lookalikes.iter().flat_map(|p| [p.a, p.b]).collect();
+    members.sort_unstable();
+    members.dedup();
+    let mut got = shown.clone();
+    got.sort_unstable();
+    assert_eq!(got, members, "the grid shows exactly the items in a pair");
+    // Select one and press L: it is accepted, its look-alike takes its label.
+    let keep = shown[0];
+    let other = r.lookalikes[keep][0];
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, Command::Select(Some(keep)));
+    h.run_steps(2);
+    h.get_by_label("Looks the same as another item, labelled differently");
+    press(&mut h, Key::L);
+    assert_eq!(status(&h, &r, keep), Some(ReviewStatus::Accepted));
+    assert_eq!(status(&h, &r, other), Some(ReviewStatus::Relabeled));
+    let class = r
+        .dataset
+        .class_name(r.rows[keep].annotation.unwrap())
+        .to_string();
+    assert_eq!(new_label(&h, &r, other), Some(class));
+}

@@ -20,6 +20,7 @@
 //! The suspicion score comes from a pluggable [`Scorer`] of `crate::scorers`.
 
 pub mod estimate;
+pub mod lookalikes;
 
 use serde::{Deserialize, Serialize};
 
@@ -257,6 +258,8 @@ pub struct Audit {
     /// The error-count estimate and per-item probabilities fitted to the scores (`None`
     /// with fewer than 20 scored items).
     pub calibration: Option<Calibration>,
+    /// Items that look the same but are annotated differently (`lookalikes`).
+    pub lookalikes: Vec<lookalikes::LookAlike>,
 }
 
 impl Audit {
@@ -334,6 +337,7 @@ impl Audit {
             &challengers,
             ds.num_classes(),
         );
+        let lookalikes = lookalikes::find(ds, &annotations, &scores, lookalikes::SAME_COSINE);
         Ok(Audit {
             modalities,
             annotations,
@@ -341,6 +345,7 @@ impl Audit {
             kinds,
             scores,
             calibration,
+            lookalikes,
         })
     }
 

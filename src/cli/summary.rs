@@ -149,6 +149,24 @@ pub fn render(r: &Run<'_>) -> String {
             );
         }
     }
+    if !r.audit.lookalikes.is_empty() {
+        let _ = writeln!(
+            s,
+            "Look-alikes labelled differently (duplicates.csv): {} pairs, e.g.",
+            r.audit.lookalikes.len()
+        );
+        for p in r.audit.lookalikes.iter().take(3) {
+            let label = |i: usize| r.audit.annotations[i].map_or("", |c| r.ds.class_name(c));
+            let _ = writeln!(
+                s,
+                "  {} ({}) ~ {} ({})",
+                r.ds.items[p.a].id,
+                label(p.a),
+                r.ds.items[p.b].id,
+                label(p.b)
+            );
+        }
+    }
     let ranking = r.audit.queue();
     let scored: Vec<usize> = ranking
         .iter()
