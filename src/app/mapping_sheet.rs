@@ -38,7 +38,8 @@ impl Sheet {
 
     fn new(source: &Path) -> Result<Sheet, String> {
         let options = LoadOptions::default();
-        // The sheet reads on the UI thread: a reader panic on a damaged file must not end the app.
+        // (Read on a thread of its own; a reader panic on a damaged file must still not end it
+        // without a sentence.)
         match guard(source, || plan(source, &options)) {
             Ok(p) => {
                 let columns =

@@ -94,7 +94,14 @@ pub struct AuditApp {
     /// The column-mapping sheet of a Parquet catalogue being opened.
     #[cfg(feature = "parquet")]
     pub mapping_sheet: Option<mapping_sheet::Sheet>,
+    /// A Parquet catalogue whose columns a thread is reading for the sheet (the UI thread
+    /// never reads a footer itself): its path and the answer to come.
+    #[cfg(feature = "parquet")]
+    pending_sheet: Option<(PathBuf, PendingSheet)>,
 }
+
+#[cfg(feature = "parquet")]
+type PendingSheet = std::sync::mpsc::Receiver<Option<Result<mapping_sheet::Sheet, String>>>;
 
 impl AuditApp {
     /// The app from its saved state (RON), warning when the save no longer decodes.
@@ -140,7 +147,48 @@ impl AuditApp {
             last_export: None,
             #[cfg(feature = "parquet")]
             mapping_sheet: None,
+            #[cfg(feature = "parquet")]
+            pending_sheet: None,
         }
+    }
+
+    /// The sheet's reading thread has answered: show the sheet, the error, or (a mapping
+    /// was remembered) start the run.
+    #[cfg(feature = "parquet")]
+    fn poll_sheet(&mut self, ctx: &egui::Context) {
+        use std::sync::mpsc::TryRecvError;
+        let Some((path, rx)) = &self.pending_sheet else {
+            return;
+        };
+        let answer = match rx.try_recv() {
+            Err(TryRecvError::Empty) => {
+                ctx.request_repaint_after(Duration::from_millis(50));
+                return;
+            }
+            Ok(answer) => answer,
+            Err(TryRecvError::Disconnected) => Some(Err(format!(
+                "{}: reading its columns stopped unexpectedly",
+                path.display()
+            ))),
+        };
+        let path = path.clone();
+        self.pending_sheet = None;
+        match answer {
+            Some(Ok(sheet)) => self.mapping_sheet = Some(sheet),
+            Some(Err(e)) => self.error = Some(e),
+            None => self.open_path(ctx, path),
+        }
+    }
+
+    fn open_path(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.draft = self.persisted.params.clone();
+        self.draft_scorer = self.persisted.scorer.clone();
+        let request = Request {
+            source: Source::Path(path),
+            params: self.persisted.params.clone(),
+            scorer: self.persisted.scorer.clone(),
+        };
+        self.start(ctx, request);
     }
 
     /// The open mapping sheet, and what its buttons start.
@@ -173,6 +221,15 @@ impl AuditApp {
     #[cfg(test)]
     pub fn is_running(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// Whether a Parquet catalogue's columns are still being read for the mapping sheet.
+    #[cfg(test)]
+    pub fn is_reading_columns(&self) -> bool {
+        #[cfg(feature = "parquet")]
+        return self.pending_sheet.is_some();
+        #[cfg(not(feature = "parquet"))]
+        return false;
     }
 
     /// One frame: poll the job, draw every panel, then apply what the panels asked for.
@@ -216,6 +273,8 @@ impl AuditApp {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
         review_bar::overlays(&ctx, self, &mut cmds);
+        #[cfg(feature = "parquet")]
+        self.poll_sheet(&ctx);
         #[cfg(feature = "parquet")]
         self.mapping_sheet_ui(&ctx);
         self.drop_hint(&ctx);
@@ -329,7 +388,14 @@ impl AuditApp {
         let Some(results) = self.results.clone() else {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() * 0.3);
-                if self.job.is_some() {
+                #[cfg(feature = "parquet")]
+                let reading = self.pending_sheet.is_some();
+                #[cfg(not(feature = "parquet"))]
+                let reading = false;
+                if reading {
+                    ui.spinner();
+                    ui.label("Reading the catalogue's columns…");
+                } else if self.job.is_some() {
                     ui.spinner();
                     ui.label("Loading the dataset…");
                 } else {
@@ -478,26 +544,16 @@ impl AuditApp {
             Command::OpenDataset(path) => {
                 #[cfg(feature = "parquet")]
                 if pairwise_audit::dataset::is_table_catalogue(&path) {
-                    match mapping_sheet::Sheet::for_source(&path) {
-                        Some(Ok(sheet)) => {
-                            self.mapping_sheet = Some(sheet);
-                            return;
-                        }
-                        Some(Err(e)) => {
-                            self.error = Some(e);
-                            return;
-                        }
-                        None => {}
-                    }
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let (source, ctx) = (path.clone(), ctx.clone());
+                    std::thread::spawn(move || {
+                        let _ = tx.send(mapping_sheet::Sheet::for_source(&source));
+                        ctx.request_repaint();
+                    });
+                    self.pending_sheet = Some((path, rx));
+                    return;
                 }
-                self.draft = self.persisted.params.clone();
-                self.draft_scorer = self.persisted.scorer.clone();
-                let request = Request {
-                    source: Source::Path(path),
-                    params: self.persisted.params.clone(),
-                    scorer: self.persisted.scorer.clone(),
-                };
-                self.start(ctx, request);
+                self.open_path(ctx, path);
             }
             Command::Rerun => {
                 if self.job.is_some() {

@@ -566,7 +566,17 @@ fn a_parquet_file_opens_through_the_mapping_sheet_once() {
     h.input_mut()
         .dropped_files
         .push(Arc::new(Dropped(file.clone())));
-    h.run_steps(8);
+    h.run_steps(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.state().is_reading_columns() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the columns were not read"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    h.run_steps(2);
     assert!(!h.state().is_running(), "the sheet comes first");
     h.get_by_label("Columns of this catalogue");
     // Detection preselected, with the preview and null counts.
@@ -594,6 +604,15 @@ fn a_parquet_file_opens_through_the_mapping_sheet_once() {
         .dropped_files
         .push(Arc::new(Dropped(file.clone())));
     h.step();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.state().is_reading_columns() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mapping was not looked up"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert!(h.state().is_running(), "no sheet the second time");
     assert!(h.state().mapping_sheet.is_none());
     wait_for_run(&mut h);

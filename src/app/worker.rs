@@ -18,7 +18,9 @@ use super::review::{self, Results};
 pub enum Source {
     /// Read it from disk (a Parquet catalogue with the mapping remembered for it, if any).
     Path(PathBuf),
-    /// Read a Parquet catalogue from disk with these columns.
+    /// Read a Parquet catalogue from disk with these columns (only the mapping sheet, a
+    /// `parquet` feature, makes one).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Tables(PathBuf, LoadOptions),
     /// Already loaded: classify it again with other settings.
     Loaded(Arc<Dataset>),
