@@ -2,14 +2,12 @@
 //! above the grid take the height of their content, and every review control stays on screen.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pairwise_audit::synth::{self, SynthParams};
 
 use super::AuditApp;
-use super::commands::Command;
 use super::state::Persisted;
 use super::worker;
 
@@ -31,17 +29,8 @@ fn open(size: [f32; 2], dir: &Path) -> Harness<'static, AuditApp> {
     let mut h = Harness::builder()
         .with_size(size)
         .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app);
-    let ctx = h.ctx.clone();
-    h.state_mut()
-        .apply(&ctx, Command::OpenDataset(dir.to_path_buf()));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while h.state().job.is_some() || (h.state().session.is_none() && h.state().log_error.is_none())
-    {
-        assert!(Instant::now() < deadline, "run or log did not finish");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(3);
+    super::review_tests::open(&mut h, dir);
+    h.run_steps(1);
     h
 }
 

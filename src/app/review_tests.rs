@@ -45,7 +45,7 @@ fn harness() -> Harness<'static, AuditApp> {
 }
 
 /// Open `dir`, wait for the run and for the decision log.
-fn open(h: &mut Harness<'_, AuditApp>, dir: &Path) -> Arc<Results> {
+pub(super) fn open(h: &mut Harness<'_, AuditApp>, dir: &Path) -> Arc<Results> {
     let ctx = h.ctx.clone();
     h.state_mut()
         .apply(&ctx, Command::OpenDataset(dir.to_path_buf()));
