@@ -121,6 +121,9 @@ pub struct Results {
     /// (`audit.lookalikes`); empty for most.
     pub lookalikes: Vec<Vec<usize>>,
     pub elapsed: Duration,
+    /// The last `queue_stats` answer and its cut: the filter column asks every frame, and a
+    /// pass over a million probabilities is not free.
+    queue_cache: std::sync::Mutex<Option<(u64, Option<QueueStats>)>>,
 }
 
 /// The review queue at one cut: its size and the share of it expected to be wrong.
@@ -133,6 +136,18 @@ pub struct QueueStats {
 impl Results {
     /// The queue at `cut` (a probability), or `None` when the run has no calibration.
     pub fn queue_stats(&self, cut: f64) -> Option<QueueStats> {
+        let mut cache = self.queue_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((bits, stats)) = *cache
+            && bits == cut.to_bits()
+        {
+            return stats;
+        }
+        let stats = self.count_queue(cut);
+        *cache = Some((cut.to_bits(), stats));
+        stats
+    }
+
+    fn count_queue(&self, cut: f64) -> Option<QueueStats> {
         let cal = self.audit.calibration.as_ref()?;
         let (mut items, mut mass) = (0usize, 0.0);
         for p in cal.posterior.iter().flatten() {
@@ -261,6 +276,7 @@ pub fn build(
         flag_counts,
         lookalikes,
         elapsed,
+        queue_cache: std::sync::Mutex::new(None),
     }
 }
 
