@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use pairwise_audit::{Modality, PairKey};
 
-use super::decisions::Verdict;
-use super::grid::{CellFilter, SortColumn};
-use super::state::Tab;
+use crate::app::grid::{CellFilter, SortColumn};
+use crate::app::review::decisions::Verdict;
+use crate::app::state::Tab;
 
 /// The review workflow (accept, relabel, skip, undo …) adds its actions here, with their
 /// labels and shortcuts in `label` and `shortcuts`, so menus, tooltips and a cheat sheet all

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::AuditApp;
-use super::commands::{Action, Command};
-use super::state;
-use super::worker;
+use crate::app::AuditApp;
+use crate::app::commands::{Action, Command};
+use crate::app::state;
+use crate::app::worker;
 
 /// Open the app window (on `dataset`, else on `sample_data/`). Blocks until the window closes.
 pub fn run(dataset: Option<PathBuf>) -> Result<(), String> {

@@ -11,7 +11,7 @@ use pairwise_audit::dataset::{LoadError, LoadOptions};
 use pairwise_audit::scorers::{scorer_by_name, scorer_names};
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
-use super::review::{self, Results};
+use crate::app::review::{self, Results};
 
 /// Where a run's catalogue comes from.
 #[derive(Clone)]

@@ -2,8 +2,8 @@
 
 use pairwise_audit::Modality;
 
-use super::AuditApp;
-use super::commands::Command;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let dim = app.results.as_ref().map(|r| r.dataset.dim());

@@ -9,10 +9,10 @@ use egui_plot::{Bar, BarChart, Plot, VLine};
 use pairwise_audit::selection::PairRecord;
 use pairwise_audit::{ClassId, Modality, PairKey};
 
-use super::AuditApp;
-use super::commands::Command;
-use super::review::Results;
-use super::widgets::swatch;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::review::Results;
+use crate::app::widgets::swatch;
 
 /// The inspector's choices, plus a cache of the histogram on screen.
 #[derive(Default)]

@@ -1,19 +1,23 @@
 //! The item table: a virtualized `TableBuilder` over a cached order of row indices. The order
 //! (filter + sort) is recomputed only when its inputs change, never per frame.
 
+pub(crate) mod filters;
+pub(crate) mod thumbnails;
+pub(crate) mod url_fetch;
+
 use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use pairwise_audit::{ClassId, Modality};
 
-use super::commands::Command;
-use super::decisions::{Session, StatusFilter};
+use crate::app::commands::Command;
+use crate::app::review::decisions::{Session, StatusFilter};
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
-use super::thumbnails::Thumbnails;
+use crate::app::grid::thumbnails::Thumbnails;
+use crate::app::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SortColumn {
@@ -409,7 +413,7 @@ fn table_at_width(
                     cmds.push(Command::SortBy(col));
                 }
                 if sort == col {
-                    super::widgets::sort_arrow(ui, desc);
+                    crate::app::widgets::sort_arrow(ui, desc);
                 }
             });
         }

@@ -2,6 +2,10 @@
 //! and filters on, computed once on the worker thread so that no frame walks the engine's
 //! arrays.
 
+pub(crate) mod actions;
+pub(crate) mod bar;
+pub(crate) mod decisions;
+
 use std::sync::Arc;
 use std::time::Duration;
 

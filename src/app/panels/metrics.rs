@@ -4,7 +4,7 @@
 
 use egui::RichText;
 
-use super::AuditApp;
+use crate::app::AuditApp;
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
     let Some(r) = app.results.clone() else {
@@ -76,7 +76,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
 
 /// How many annotations are wrong (the engine's estimate), the likeliest confusions, and the
 /// queue at the current cut.
-fn estimate(ui: &mut egui::Ui, r: &super::review::Results, cut: u8) {
+fn estimate(ui: &mut egui::Ui, r: &crate::app::review::Results, cut: u8) {
     ui.label(RichText::new("Estimated wrong annotations").strong());
     let Some(cal) = &r.audit.calibration else {
         ui.weak("No estimate: fewer than 20 items have a suspicion score.");

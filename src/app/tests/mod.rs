@@ -1,0 +1,6 @@
+//! The app driven as a user drives it (egui_kittest), and its frame-time benchmark.
+
+mod bench;
+mod flows;
+mod layout;
+pub(crate) mod review;
