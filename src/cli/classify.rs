@@ -65,6 +65,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     clock.restart();
     let mut cls = classify(&ds, &params, &monitor).map_err(|e| match e {
         ClassifyError::BadPermutations(m) => CliError::BadInput(m),
+        ClassifyError::BadOneVsRest(m) => CliError::BadInput(m),
         ClassifyError::Cancelled => CliError::Internal(e.to_string()),
     })?;
     let classify_wall = clock.elapsed();
