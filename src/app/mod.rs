@@ -77,6 +77,8 @@ pub struct AuditApp {
     pub pending_bulk: Option<(review::decisions::Verdict, Vec<u32>)>,
     pub cheat_sheet: bool,
     exports: Vec<review::actions::ExportJob>,
+    /// The one-vs-rest kept items being written as a catalogue, to be opened when done.
+    carve: Option<panels::one_vs_rest::CarveJob>,
     /// The last export's or bulk action's outcome, one line.
     pub last_export: Option<String>,
     pub draft_scorer: String,
@@ -133,6 +135,7 @@ impl AuditApp {
             pending_bulk: None,
             cheat_sheet: false,
             exports: Vec::new(),
+            carve: None,
             last_export: None,
             #[cfg(feature = "parquet")]
             mapping_sheet: None,
@@ -266,6 +269,7 @@ impl AuditApp {
         review::bar::overlays(&ctx, self, &mut cmds);
         #[cfg(feature = "parquet")]
         self.poll_sheet(&ctx);
+        self.poll_carve(&ctx);
         #[cfg(feature = "parquet")]
         self.mapping_sheet_ui(&ctx);
         self.drop_hint(&ctx);
@@ -350,7 +354,7 @@ impl AuditApp {
             Tab::Detail => panels::detail::panel(ui, self, cmds),
             Tab::Inspector => panels::inspector::panel(ui, self, cmds),
             Tab::Confusion => panels::confusion::panel(ui, self, cmds),
-            Tab::Metrics => panels::metrics::panel(ui, self),
+            Tab::Metrics => panels::metrics::panel(ui, self, cmds),
             Tab::Settings => panels::settings::panel(ui, self, cmds),
         }
     }
@@ -595,6 +599,8 @@ impl AuditApp {
                 self.persisted.tab = tab;
                 self.persisted.show_side_panel = true;
             }
+            Command::CarveDialog => self.actions.push(Action::PickCarveFolder),
+            Command::CarveTo(path) => self.start_carve(ctx, path),
             // Review commands were carried out by `apply_review` above.
             _ => {}
         }

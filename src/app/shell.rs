@@ -192,6 +192,13 @@ impl eframe::App for Shell {
                         self.app.apply(ui.ctx(), Command::UseLogPath(path));
                     }
                 }
+                Action::PickCarveFolder => {
+                    let dialog = rfd::FileDialog::new()
+                        .set_title("Folder for the kept items (a new, empty folder)");
+                    if let Some(path) = dialog.pick_folder() {
+                        self.app.apply(ui.ctx(), Command::CarveTo(path));
+                    }
+                }
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
             }
         }

@@ -49,6 +49,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
         {
             filter.lookalikes = !filter.lookalikes;
         }
+        crate::app::panels::one_vs_rest::filter(ui, &r, filter);
         ui.add_space(8.0);
         ui.heading("Classes");
         class_combo(ui, "Annotation", &r, &mut filter.annotation);

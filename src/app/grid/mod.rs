@@ -87,6 +87,8 @@ pub struct Filter {
     pub queue: Option<u8>,
     /// Only items that look the same as another one annotated differently.
     pub lookalikes: bool,
+    /// Only the items the one-vs-rest step keeps (`true`) or leaves (`false`).
+    pub one_vs_rest: Option<bool>,
 }
 
 impl Filter {
@@ -106,6 +108,11 @@ impl Filter {
             return false;
         }
         if self.lookalikes && r.lookalikes[i].is_empty() {
+            return false;
+        }
+        if let Some(kept) = self.one_vs_rest
+            && r.kept.get(i).copied() != Some(kept)
+        {
             return false;
         }
         if self.flag.is_some_and(|f| row.flag != f) {

@@ -5,14 +5,19 @@
 use egui::RichText;
 
 use crate::app::AuditApp;
+use crate::app::commands::Command;
 
-pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let Some(r) = app.results.clone() else {
         ui.weak("No results yet.");
         return;
     };
     estimate(ui, &r, app.persisted.queue_cut);
     ui.add_space(10.0);
+    if let Some(t) = &r.binary {
+        crate::app::panels::one_vs_rest::metrics(ui, t, cmds);
+        ui.add_space(10.0);
+    }
     let m = &r.metrics;
     ui.label(RichText::new("Agreement of text and image labels").strong());
     if m.agreement.is_empty() {

@@ -4,4 +4,5 @@ pub(crate) mod confusion;
 pub(crate) mod detail;
 pub(crate) mod inspector;
 pub(crate) mod metrics;
+pub(crate) mod one_vs_rest;
 pub(crate) mod settings;

@@ -43,7 +43,7 @@ fn harness(pipeline: Pipeline) -> Harness<'static, AuditApp> {
 }
 
 /// Step frames until the run ends (bounded).
-fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
+pub(super) fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.state().is_running() {
         assert!(
@@ -64,7 +64,7 @@ fn open(h: &mut Harness<'_, AuditApp>, path: PathBuf) {
 }
 
 /// The app on sample_data/, run finished.
-fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
+pub(super) fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
     let mut h = harness(worker::engine_pipeline());
     open(&mut h, sample_dir());
     let r = h
@@ -75,7 +75,7 @@ fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
     (h, r)
 }
 
-fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
+pub(super) fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
     h.state().grid.order().iter().map(|&i| i as usize).collect()
 }
 

@@ -3,4 +3,5 @@
 mod bench;
 mod flows;
 mod layout;
+mod one_vs_rest;
 pub(crate) mod review;
