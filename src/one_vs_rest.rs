@@ -26,7 +26,7 @@ use crate::{Cancelled, ClassId, Classification, Dataset, Modality, Monitor, Para
 
 /// What a run's binary step is asked to do (part of `Params`, so the app's settings and a
 /// `--params` file carry it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OneVsRestParams {
     /// The class carved out, by name.
@@ -36,16 +36,6 @@ pub struct OneVsRestParams {
     pub rest: Option<String>,
     /// Which decisions keep an item as `class` (for the carved-out subset and the counts).
     pub keep: KeepRule,
-}
-
-impl Default for OneVsRestParams {
-    fn default() -> OneVsRestParams {
-        OneVsRestParams {
-            class: String::new(),
-            rest: None,
-            keep: KeepRule::default(),
-        }
-    }
 }
 
 /// Which views' sub-dimension decisions keep an item. An item without one of the views is
