@@ -287,6 +287,9 @@ fn departments_share_a_signature_and_the_binary_step_carves_one_out() {
             acc(pairwise_audit::one_vs_rest::DimSet::Full),
             acc(pairwise_audit::one_vs_rest::DimSet::Selected),
         );
-        assert!(sub > full && sub > 0.97, "{m}: full {full:.3}, sub {sub:.3}");
+        assert!(
+            sub > full && sub > 0.97,
+            "{m}: full {full:.3}, sub {sub:.3}"
+        );
     }
 }

@@ -94,16 +94,8 @@ fn class_combo(
     r: &Results,
     value: &mut Option<ClassId>,
 ) -> egui::Response {
-    egui::ComboBox::new(label, label)
-        .width(100.0)
-        .selected_text(value.map_or("any", |c| r.dataset.class_name(c)))
-        .show_ui(ui, |ui| {
-            ui.selectable_value(value, None, "any");
-            for c in 0..r.dataset.num_classes() {
-                ui.selectable_value(value, Some(c), r.dataset.class_name(c));
-            }
-        })
-        .response
+    let names: Vec<&str> = r.dataset.classes.iter().map(|c| c.name.as_str()).collect();
+    crate::app::widgets::class_combo(ui, label, Some(label), &names, value, Some("any"), 100.0)
 }
 
 /// The review queue: toggle it as a filter and move its cut, seeing the expected precision.

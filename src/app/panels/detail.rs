@@ -159,15 +159,20 @@ fn cosine_chart(
     annotation: Option<ClassId>,
     winner: Option<ClassId>,
 ) {
-    let c = scores.len();
-    let names: Vec<String> = (0..c)
-        .map(|k| r.dataset.class_name(k).to_string())
+    // Many classes: the best few by cosine, plus the annotation and the winner wherever they
+    // rank, best first; a bar per class of a thousand would be unreadable and slow to draw.
+    let shown = shown_classes(&scores, annotation, winner, BAR_CLASSES);
+    let c = shown.len();
+    let names: Vec<String> = shown
+        .iter()
+        .map(|&k| r.dataset.class_name(k).to_string())
         .collect();
     let base = Color32::from_rgb(110, 140, 190);
-    let bars: Vec<Bar> = scores
+    let bars: Vec<Bar> = shown
         .iter()
         .enumerate()
-        .map(|(k, &s)| {
+        .map(|(pos, &k)| {
+            let s = scores[k];
             let colour = if Some(k) == winner {
                 Color32::from_rgb(90, 190, 120)
             } else if Some(k) == annotation {
@@ -175,9 +180,9 @@ fn cosine_chart(
             } else {
                 base
             };
-            // Top class at the top: the argument axis grows upwards.
-            Bar::new((c - 1 - k) as f64, s)
-                .name(&names[k])
+            // First shown at the top: the argument axis grows upwards.
+            Bar::new((c - 1 - pos) as f64, s)
+                .name(&names[pos])
                 .fill(colour.gamma_multiply(0.8))
                 .stroke(egui::Stroke::new(1.0, colour))
                 .width(0.7)
@@ -227,6 +232,39 @@ fn cosine_chart(
         swatch(ui, Color32::from_rgb(90, 190, 120), "pairwise label");
         swatch(ui, Color32::from_rgb(230, 170, 60), "annotation");
     });
+    if c < scores.len() {
+        ui.weak(format!(
+            "the {c} classes shown of {}: the best by cosine, the annotation and the winner",
+            scores.len()
+        ));
+    }
+}
+
+/// Up to this many classes, every one has a bar, in class order.
+const BAR_CLASSES: usize = 15;
+
+/// Every class in order when there are at most `limit`; else the `limit − 2` best by cosine
+/// plus the annotation and the winner (wherever they rank), best first.
+fn shown_classes(
+    scores: &[f64],
+    annotation: Option<ClassId>,
+    winner: Option<ClassId>,
+    limit: usize,
+) -> Vec<ClassId> {
+    if scores.len() <= limit {
+        return (0..scores.len()).collect();
+    }
+    let mut order: Vec<ClassId> = (0..scores.len()).collect();
+    let by_score = |a: &ClassId, b: &ClassId| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+    order.select_nth_unstable_by(limit - 3, by_score);
+    order.truncate(limit - 2);
+    for extra in [annotation, winner].into_iter().flatten() {
+        if !order.contains(&extra) {
+            order.push(extra);
+        }
+    }
+    order.sort_unstable_by(by_score);
+    order
 }
 
 /// Grid marks at a round step giving about four intervals over the visible range.
@@ -374,5 +412,26 @@ fn lookalikes(
                 cmds.push(Command::SameLabelAs(Some(j)));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_classes;
+
+    #[test]
+    fn many_classes_show_the_best_and_always_the_annotation_and_winner() {
+        let scores: Vec<f64> = (0..1000).map(|k| (k as f64 * 0.37).sin()).collect();
+        let shown = shown_classes(&scores, Some(3), Some(998), 15);
+        assert!(shown.len() <= 15 && shown.contains(&3) && shown.contains(&998));
+        assert!(shown.windows(2).all(|w| scores[w[0]] >= scores[w[1]]));
+        let best = (0..1000)
+            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .unwrap();
+        assert_eq!(shown[0], best);
+        assert_eq!(
+            shown_classes(&scores[..9], None, None, 15),
+            (0..9).collect::<Vec<_>>()
+        );
     }
 }

@@ -3,5 +3,6 @@
 mod bench;
 mod flows;
 mod layout;
+mod many_classes;
 mod one_vs_rest;
 pub(crate) mod review;
