@@ -5,6 +5,10 @@ use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot};
 use pairwise_audit::{ClassId, Modality, PairKey};
 
+use pairwise_audit::tournament::Match;
+
+use crate::app::review::TraceState;
+
 use crate::app::AuditApp;
 use crate::app::commands::Command;
 use crate::app::grid::flag_colour;
@@ -288,36 +292,87 @@ fn four_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
 }
 
 fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {
-    let matches = crate::app::engine_glue::trace(r, i, m);
-    match matches {
-        None => {
+    let matches = match r.trace(ui.ctx(), i, m) {
+        TraceState::Ready(t) => t,
+        TraceState::Pending => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("replaying the bracket…");
+            });
+            return;
+        }
+        TraceState::Unavailable => {
             ui.weak("(the tournament path is not available for this run)");
+            return;
         }
-        Some(matches) => {
-            egui::Grid::new(("path", m))
-                .num_columns(4)
-                .striped(true)
-                .show(ui, |ui| {
-                    ui.weak("round");
-                    ui.weak("pair");
-                    ui.weak("winner");
-                    ui.weak("margin");
-                    ui.end_row();
-                    for mt in matches {
-                        ui.label(format!("{}", mt.round + 1));
-                        ui.label(format!(
-                            "{} vs {}",
-                            r.class_name(Some(mt.a)),
-                            r.class_name(Some(mt.b))
-                        ));
-                        ui.label(RichText::new(r.class_name(Some(mt.winner))).strong());
-                        ui.monospace(format!("{:+.4}", mt.margin));
-                        ui.end_row();
-                    }
-                });
-        }
+    };
+    // The winner's own matches; with many classes the rest of the bracket (C − 1 matches in
+    // all) folds away and scrolls, drawing only the rows on screen.
+    let winner = matches.last().map(|mt| mt.winner);
+    let path: Vec<&Match> = matches
+        .iter()
+        .filter(|mt| Some(mt.a) == winner || Some(mt.b) == winner)
+        .collect();
+    let row = |ui: &mut egui::Ui, mt: &Match| {
+        ui.label(format!("{}", mt.round + 1));
+        ui.label(format!(
+            "{} vs {}",
+            r.class_name(Some(mt.a)),
+            r.class_name(Some(mt.b))
+        ));
+        ui.label(RichText::new(r.class_name(Some(mt.winner))).strong());
+        ui.monospace(format!("{:+.4}", mt.margin));
+        ui.end_row();
+    };
+    let header = |ui: &mut egui::Ui| {
+        ui.weak("round");
+        ui.weak("pair");
+        ui.weak("winner");
+        ui.weak("margin");
+        ui.end_row();
+    };
+    if matches.len() <= PATH_ROWS {
+        egui::Grid::new(("path", m))
+            .num_columns(4)
+            .striped(true)
+            .show(ui, |ui| {
+                header(ui);
+                for mt in matches.iter() {
+                    row(ui, mt);
+                }
+            });
+        return;
     }
+    egui::Grid::new(("winner path", m))
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            header(ui);
+            for mt in &path {
+                row(ui, mt);
+            }
+        });
+    egui::CollapsingHeader::new(format!("all {} matches of the bracket", matches.len()))
+        .id_salt(("all matches", m))
+        .show(ui, |ui| {
+            let h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+            egui::ScrollArea::vertical()
+                .id_salt(("all matches scroll", m))
+                .max_height(240.0)
+                .show_rows(ui, h, matches.len(), |ui, range| {
+                    egui::Grid::new(("all path", m))
+                        .num_columns(4)
+                        .show(ui, |ui| {
+                            for mt in &matches[range] {
+                                row(ui, mt);
+                            }
+                        });
+                });
+        });
 }
+
+/// Brackets up to this many matches are listed whole; larger ones show the winner's path.
+const PATH_ROWS: usize = 20;
 
 /// The neighbour vote's evidence as the items themselves: id and annotation, click to go there.
 fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>) {

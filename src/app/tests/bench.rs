@@ -100,6 +100,67 @@ fn bench_synth_100k() {
     measure(Arc::new(pairwise_audit::synth::to_dataset(&synth)));
 }
 
+/// A thousand classes: every side tab's frame time on 20 000 items (issue 8: no frame over
+/// 16 ms at 1,000 classes).
+#[test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn bench_classes_1000() {
+    let synth = pairwise_audit::synth::generate(&pairwise_audit::synth::SynthParams {
+        n: 20_000,
+        classes: 1000,
+        flip: 0.1,
+        ..Default::default()
+    });
+    let big = Arc::new(pairwise_audit::synth::to_dataset(&synth));
+    let ds = big.clone();
+    let engine = worker::engine_pipeline();
+    let pipeline: worker::Pipeline = Arc::new(move |request: &Request, monitor: &Monitor| {
+        let request = Request {
+            source: worker::Source::Loaded(ds.clone()),
+            ..request.clone()
+        };
+        engine(&request, monitor)
+    });
+    let app = AuditApp::new(Persisted::default(), pipeline);
+    let mut h = Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app);
+    let ctx = h.ctx.clone();
+    let t = Instant::now();
+    h.state_mut()
+        .apply(&ctx, Command::OpenDataset(big.root.clone()));
+    while h.state().is_running() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!(
+        "1 000 classes, 20 000 items: classify + audit + view model {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    h.run_steps(3);
+    for tab in crate::app::state::Tab::ALL {
+        h.state_mut().apply(&ctx, Command::ShowTab(tab));
+        let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+        for k in 0..120 {
+            // A new selection every few frames, so the detail and inspector redraw for it.
+            if k % 10 == 0 {
+                let i = (k * 97) % big.len();
+                h.state_mut().apply(&ctx, Command::Select(Some(i)));
+            }
+            let (t, c) = (Instant::now(), thread_cpu());
+            h.step();
+            wall.push(ms(t.elapsed()));
+            cpu.push(ms(thread_cpu() - c));
+        }
+        println!(
+            "{} tab, 120 frames:\n  wall {}\n  cpu  {}",
+            tab.label(),
+            summary(&mut wall),
+            summary(&mut cpu)
+        );
+    }
+}
+
 fn measure(big: Arc<Dataset>) {
     let n = big.len();
     println!(
