@@ -150,6 +150,16 @@ fn queue_filter(
 
 pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
+        for c in crate::app::map::Central::ALL {
+            if ui
+                .selectable_label(app.persisted.central == c, c.label())
+                .on_hover_text("Show the grid, the map of the catalogue, or the map above the grid")
+                .clicked()
+            {
+                cmds.push(Command::ShowCentral(c));
+            }
+        }
+        ui.separator();
         // The widest the count can be: all items shown.
         let widest = format!("showing {} of {}", r.len(), r.len());
         let needed = ui.fonts_mut(|f| {
@@ -183,6 +193,29 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
                 .corner_radius(10.0);
             if ui.add(chip).on_hover_text("Remove this filter").clicked() {
                 cmds.push(Command::ClearCellFilter);
+            }
+        }
+        if let Some(region) = &app.grid.filter.region {
+            let chip = egui::Button::new(format!("map selection: {} items  ×", region.count))
+                .fill(ui.visuals().selection.bg_fill)
+                .corner_radius(10.0);
+            if ui.add(chip).on_hover_text("Remove this filter").clicked() {
+                cmds.push(Command::ClearRegion);
+            }
+        }
+        if app.grid.sort == crate::app::grid::SortColumn::Similarity
+            && let Some(s) = &app.grid.similar
+        {
+            let id = r.dataset.items.get(s.item).map_or("?", |it| it.id.as_str());
+            let chip = egui::Button::new(format!("most similar to {id} first  ×"))
+                .fill(ui.visuals().selection.bg_fill)
+                .corner_radius(10.0);
+            if ui
+                .add(chip)
+                .on_hover_text("Sort by suspicion again")
+                .clicked()
+            {
+                cmds.push(Command::SortBy(crate::app::grid::SortColumn::Suspicion));
             }
         }
         let showing = format!("showing {} of {}", app.grid.refresh(r).len(), r.len());

@@ -54,6 +54,7 @@ fn item_view(
     if let (Some(evidence), Some(c)) = (r.evidence(i), row.challenger) {
         ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
     }
+    similar_items(ui, app, r, i, cmds);
     neighbours(ui, r, i, cmds);
     lookalikes(ui, app, r, i, cmds);
     let path = r.dataset.image_path(i);
@@ -372,6 +373,74 @@ fn lookalikes(
                 .clicked()
             {
                 cmds.push(Command::SameLabelAs(Some(j)));
+            }
+        });
+    }
+}
+
+/// Items shown per view in "Similar items".
+const SIMILAR_SHOWN: usize = 8;
+
+/// The selected item's nearest items in each view (exact cosine), as thumbnails with id and
+/// annotation, clickable; and the button that sorts the grid by similarity to it.
+fn similar_items(
+    ui: &mut egui::Ui,
+    app: &mut AuditApp,
+    r: &Results,
+    i: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let ctx = ui.ctx().clone();
+    let Some(sim) = app.similar.get(&ctx, &r.dataset, i) else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.weak("finding similar items…");
+        });
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Similar items").strong());
+        if ui
+            .small_button("Sort grid by similarity")
+            .on_hover_text("Most similar to this item first (mean cosine over the views)")
+            .clicked()
+        {
+            cmds.push(Command::SortBySimilarity(sim.clone()));
+        }
+    });
+    let side = 52.0;
+    for (m, sims) in &sim.views {
+        let top = pairwise_audit::map::similar::top_k(sims, SIMILAR_SHOWN, i);
+        ui.weak(format!("{m}:"));
+        ui.horizontal_wrapped(|ui| {
+            for (j, cos) in top {
+                ui.vertical(|ui| {
+                    ui.set_width(side + 14.0);
+                    if r.dataset.items[j].image.is_some() {
+                        let path = r.dataset.image_path(j);
+                        let resp = app.thumbs.show(ui, j, path.as_deref(), side);
+                        if resp.interact(egui::Sense::click()).clicked() {
+                            cmds.push(Command::Select(Some(j)));
+                        }
+                    }
+                    let item = &r.dataset.items[j];
+                    let class = r.class_name(r.rows[j].annotation);
+                    if ui
+                        .small_button(elide(&item.id, 9))
+                        .on_hover_text(format!(
+                            "{}\n{class}\ncosine {cos:.3}\n{}",
+                            item.id, item.description
+                        ))
+                        .clicked()
+                    {
+                        cmds.push(Command::Select(Some(j)));
+                    }
+                    let mut label = RichText::new(elide(class, 9)).small();
+                    if r.rows[j].annotation != r.rows[i].annotation {
+                        label = label.color(flag_colour(FlagKind::OneNotAnnotation, ui.visuals()));
+                    }
+                    ui.label(label);
+                });
             }
         });
     }
