@@ -17,7 +17,12 @@ pub struct SimilarItems {
 impl SimilarItems {
     /// Item `i`'s similarities in `ds` if they are ready; otherwise starts computing them
     /// (the worker repaints when done) and answers `None`.
-    pub fn get(&mut self, ctx: &egui::Context, ds: &Arc<Dataset>, i: usize) -> Option<Arc<Similarity>> {
+    pub fn get(
+        &mut self,
+        ctx: &egui::Context,
+        ds: &Arc<Dataset>,
+        i: usize,
+    ) -> Option<Arc<Similarity>> {
         if let Some((d, s)) = &self.current
             && Arc::ptr_eq(d, ds)
             && s.item == i

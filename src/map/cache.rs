@@ -28,7 +28,10 @@ pub fn key(ds: &Dataset, view: MapView, params: &MapParams) -> String {
             }
         }
     }
-    h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The cache file for `key` in `dir` (the folder the decision log lives in).

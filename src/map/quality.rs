@@ -35,12 +35,41 @@ pub fn preserved(views: &[ArrayView2<f32>], xy: &[[f32; 2]], k: usize, sample: u
     kept as f64 / (rows.len() * k) as f64
 }
 
+/// Mean share of each sampled annotated item's `k` nearest map points that carry its
+/// annotation: how cleanly classes form regions (the picture in which a mislabelled island
+/// stands out).
+pub fn label_agreement(
+    labels: &[Option<crate::ClassId>],
+    xy: &[[f32; 2]],
+    k: usize,
+    sample: usize,
+) -> f64 {
+    let n = xy.len();
+    let stride = n.div_ceil(sample.max(1)).max(1);
+    let rows: Vec<usize> = (0..n)
+        .step_by(stride)
+        .filter(|&i| labels[i].is_some())
+        .collect();
+    if rows.is_empty() || n <= k {
+        return 0.0;
+    }
+    let same: usize = rows
+        .par_iter()
+        .map(|&i| {
+            let p = xy[i];
+            let near = top(n, k, i, |j| {
+                let d = [xy[j][0] - p[0], xy[j][1] - p[1]];
+                -(d[0] * d[0] + d[1] * d[1])
+            });
+            near.iter().filter(|&&j| labels[j] == labels[i]).count()
+        })
+        .sum();
+    same as f64 / (rows.len() * k) as f64
+}
+
 /// The `k` items other than `me` with the largest `score`.
 fn top(n: usize, k: usize, me: usize, score: impl Fn(usize) -> f32) -> Vec<usize> {
-    let mut best: Vec<(f32, usize)> = (0..n)
-        .filter(|&j| j != me)
-        .map(|j| (score(j), j))
-        .collect();
+    let mut best: Vec<(f32, usize)> = (0..n).filter(|&j| j != me).map(|j| (score(j), j)).collect();
     let k = k.min(best.len());
     best.select_nth_unstable_by(k.saturating_sub(1), |a, b| b.0.total_cmp(&a.0));
     best.truncate(k);

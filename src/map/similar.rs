@@ -80,7 +80,13 @@ mod tests {
 
     #[test]
     fn cosines_and_top_k_find_the_nearest_others() {
-        let x = array![[1.0f32, 0.0], [2.0, 0.1], [0.0, 3.0], [0.0, 0.0], [1.0, 1.0]];
+        let x = array![
+            [1.0f32, 0.0],
+            [2.0, 0.1],
+            [0.0, 3.0],
+            [0.0, 0.0],
+            [1.0, 1.0]
+        ];
         let s = cosines(&View::owned(x), 0);
         assert!((s[0] - 1.0).abs() < 1e-6);
         assert_eq!(s[3], 0.0);

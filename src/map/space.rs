@@ -52,7 +52,9 @@ pub fn pca2(y: ArrayView2<f32>) -> Vec<[f32; 2]> {
     let mut cov = gram(centred.view());
     cov.mapv_inplace(|v| v / n as f64);
     let (_, vectors) = symmetric_eigen(&cov);
-    let basis = vectors.slice(s![.., ..2.min(vectors.ncols())]).mapv(|v| v as f32);
+    let basis = vectors
+        .slice(s![.., ..2.min(vectors.ncols())])
+        .mapv(|v| v as f32);
     let xy = centred.dot(&basis);
     let max = xy.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
     xy.rows()
@@ -66,7 +68,11 @@ pub fn pca2(y: ArrayView2<f32>) -> Vec<[f32; 2]> {
 
 /// The `k` nearest other items of every item in `space` by cosine, every item a reference
 /// (the map must not thin the neighbourhoods the way the scorer's vote may).
-pub fn neighbours(space: Array2<f32>, k: usize, monitor: &Monitor) -> Result<Neighbours, Cancelled> {
+pub fn neighbours(
+    space: Array2<f32>,
+    k: usize,
+    monitor: &Monitor,
+) -> Result<Neighbours, Cancelled> {
     let n = space.nrows();
     let dims = space.ncols();
     let view = View::owned(space);

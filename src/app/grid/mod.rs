@@ -275,12 +275,7 @@ impl Grid {
     }
 }
 
-fn compute_order(
-    r: &Results,
-    status: &[u8],
-    similar: Option<&[f32]>,
-    key: &ViewKey,
-) -> Vec<u32> {
+fn compute_order(r: &Results, status: &[u8], similar: Option<&[f32]>, key: &ViewKey) -> Vec<u32> {
     let needle = key.filter.search.trim().to_lowercase();
     let mut order: Vec<u32> = (0..r.len())
         .filter(|&i| key.filter.keeps(r, status, i, &needle))
@@ -308,9 +303,9 @@ fn compute_order(
             SortColumn::Flag => rows[i].flag as u64,
             // Unscored items sort below every score.
             SortColumn::Suspicion => rows[i].suspicion.map_or(0, ordered_bits),
-            SortColumn::Similarity => {
-                similar.and_then(|s| s.get(i)).map_or(0, |&v| ordered_bits(v as f64))
-            }
+            SortColumn::Similarity => similar
+                .and_then(|s| s.get(i))
+                .map_or(0, |&v| ordered_bits(v as f64)),
         }
     };
     let mut keyed: Vec<(u64, u32)> = order

@@ -100,7 +100,11 @@ pub fn inside(poly: &[[f32; 2]], p: [f32; 2]) -> bool {
 }
 
 /// The drawable items inside the lasso `poly` (layout coordinates), in index order.
-pub fn in_polygon(xy: &[[f32; 2]], poly: &[[f32; 2]], drawable: impl Fn(usize) -> bool) -> Vec<u32> {
+pub fn in_polygon(
+    xy: &[[f32; 2]],
+    poly: &[[f32; 2]],
+    drawable: impl Fn(usize) -> bool,
+) -> Vec<u32> {
     if poly.len() < 3 {
         return Vec::new();
     }
@@ -184,7 +188,11 @@ pub fn mesh(xy: &[[f32; 2]], cam: &Camera, rect: Rect, paint: &Paint) -> (Mesh, 
                 continue;
             }
             let base = paint.colours[paint.category[i] as usize];
-            let colour = if kept { base } else { base.gamma_multiply(0.18) };
+            let colour = if kept {
+                base
+            } else {
+                base.gamma_multiply(0.18)
+            };
             quad(&mut mesh, s, h, colour);
             drawn += 1;
         }
@@ -237,7 +245,9 @@ mod tests {
     #[test]
     fn the_mesh_draws_each_point_once_and_keeps_to_its_budget() {
         let rect = Rect::from_min_size(pos2(0.0, 0.0), egui::vec2(100.0, 100.0));
-        let xy: Vec<[f32; 2]> = (0..1000).map(|i| [(i % 40) as f32, (i / 40) as f32]).collect();
+        let xy: Vec<[f32; 2]> = (0..1000)
+            .map(|i| [(i % 40) as f32, (i / 40) as f32])
+            .collect();
         let cam = Camera::fit(([0.0, 0.0], [39.0, 24.0]), rect);
         let category = vec![0u16; xy.len()];
         let colours = [Color32::RED];
@@ -252,7 +262,15 @@ mod tests {
         let (m, drawn) = mesh(&xy, &cam, rect, &paint);
         assert_eq!(drawn, 1000);
         assert_eq!(m.vertices.len(), 4000);
-        let (_, drawn) = mesh(&xy, &cam, rect, &Paint { budget: 100, ..paint });
+        let (_, drawn) = mesh(
+            &xy,
+            &cam,
+            rect,
+            &Paint {
+                budget: 100,
+                ..paint
+            },
+        );
         assert!((90..=100).contains(&drawn), "{drawn}");
     }
 }

@@ -93,7 +93,9 @@ pub fn categories(r: &Results, by: ColourBy, status: &[u8]) -> Categories {
     let (names, colours, of_item): (Vec<String>, Vec<Color32>, Vec<u16>) = match by {
         ColourBy::Annotation | ColourBy::ImageLabel | ColourBy::TextLabel => {
             let c = r.dataset.num_classes();
-            let mut names: Vec<String> = (0..c).map(|k| r.dataset.class_name(k).to_string()).collect();
+            let mut names: Vec<String> = (0..c)
+                .map(|k| r.dataset.class_name(k).to_string())
+                .collect();
             names.push("no label".into());
             let mut colours: Vec<Color32> = (0..c).map(|k| PALETTE[k % PALETTE.len()]).collect();
             colours.push(NONE);

@@ -12,7 +12,11 @@ pub enum Msg {
     /// The first picture, while the layout runs.
     Pca(Layout),
     /// The final layout, and a sentence if it could not be cached.
-    Done { layout: Layout, cached: bool, note: Option<String> },
+    Done {
+        layout: Layout,
+        cached: bool,
+        note: Option<String>,
+    },
     Failed(String),
     Cancelled,
 }
@@ -73,10 +77,7 @@ impl LayoutJob {
                 send(msg);
             })
             .expect("the OS refused to start a worker thread");
-        LayoutJob {
-            monitor,
-            rx,
-        }
+        LayoutJob { monitor, rx }
     }
 
     pub fn cancel(&self) {

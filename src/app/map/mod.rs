@@ -81,6 +81,8 @@ pub struct MapScreen {
     pub status: Option<String>,
     /// Points in the last frame's mesh.
     pub drawn: usize,
+    /// Where the points were drawn in the last frame.
+    pub rect: Option<egui::Rect>,
     next_region: u64,
 }
 
@@ -97,7 +99,13 @@ impl MapScreen {
     }
 
     /// Start (or restart) the layout of `ds` in `view`.
-    fn start(&mut self, ctx: &egui::Context, ds: &Arc<Dataset>, view: MapView, cache: Option<std::path::PathBuf>) {
+    fn start(
+        &mut self,
+        ctx: &egui::Context,
+        ds: &Arc<Dataset>,
+        view: MapView,
+        cache: Option<std::path::PathBuf>,
+    ) {
         if let Some(old) = self.job.take() {
             old.cancel();
         }
@@ -106,7 +114,13 @@ impl MapScreen {
         self.drag = None;
         self.status = None;
         self.layout_of = Some((ds.clone(), view));
-        self.job = Some(LayoutJob::spawn(ctx, ds.clone(), view, self.params.clone(), cache));
+        self.job = Some(LayoutJob::spawn(
+            ctx,
+            ds.clone(),
+            view,
+            self.params.clone(),
+            cache,
+        ));
     }
 
     fn poll(&mut self) {
@@ -116,7 +130,11 @@ impl MapScreen {
         for msg in msgs.unwrap_or_default() {
             match msg {
                 Msg::Pca(layout) => self.layout = Some(Arc::new(layout)),
-                Msg::Done { layout, cached, note } => {
+                Msg::Done {
+                    layout,
+                    cached,
+                    note,
+                } => {
                     // The PCA's frame would not fit the layout's coordinates.
                     self.camera = None;
                     self.layout = Some(Arc::new(layout));
@@ -160,15 +178,40 @@ impl MapScreen {
         self.camera = None;
     }
 
+    /// The categories of the colouring on screen.
+    #[cfg(test)]
+    pub fn current_categories(&self) -> Option<&Categories> {
+        self.categories.as_ref().map(|(_, _, c)| c)
+    }
+
+    /// Items the grid keeps (`None`: all), as the map dims them.
+    #[cfg(test)]
+    pub fn shown_mask(&self) -> Option<&[bool]> {
+        self.shown.as_ref().and_then(|(_, m)| m.as_deref())
+    }
+
     /// The colouring's categories, recomputed only when the run, colouring or review changed.
-    fn categories(&mut self, r: &Results, by: ColourBy, status: &[u8], review_gen: u64) -> &Categories {
-        let review_gen = if by == ColourBy::Review { review_gen } else { 0 };
+    fn categories(
+        &mut self,
+        r: &Results,
+        by: ColourBy,
+        status: &[u8],
+        review_gen: u64,
+    ) -> &Categories {
+        let review_gen = if by == ColourBy::Review {
+            review_gen
+        } else {
+            0
+        };
         let stale = !matches!(&self.categories,
             Some((g, rg, c)) if *g == r.generation && *rg == review_gen && c.by == by);
         if stale {
             let c = colours::categories(r, by, status);
             if self.hidden.len() != c.names.len()
-                || self.categories.as_ref().is_none_or(|(_, _, old)| old.by != by)
+                || self
+                    .categories
+                    .as_ref()
+                    .is_none_or(|(_, _, old)| old.by != by)
             {
                 self.hidden = vec![false; c.names.len()];
             }
@@ -184,9 +227,10 @@ pub fn screen(ui: &mut egui::Ui, app: &mut AuditApp, r: &Arc<Results>, cmds: &mu
     let view = available_view(&r.dataset, app.persisted.map_view);
     app.map.poll();
     if !app.map.is_for(&r.dataset, view) {
-        let cache = crate::app::review::decisions::log_path_for(&r.dataset.root, &app.persisted.log_paths)
-            .parent()
-            .map(|p| p.to_path_buf());
+        let cache =
+            crate::app::review::decisions::log_path_for(&r.dataset.root, &app.persisted.log_paths)
+                .parent()
+                .map(|p| p.to_path_buf());
         app.map.start(&ctx, &r.dataset, view, cache);
     }
     toolbar(ui, app, r, view);
@@ -260,7 +304,7 @@ fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
                 }
             });
         egui::ComboBox::from_label("colour")
-            .selected_text(app.persisted.map_colour.label())
+            .selected_text(format!("by {}", app.persisted.map_colour.label()))
             .show_ui(ui, |ui| {
                 for c in ColourBy::ALL {
                     ui.selectable_value(&mut app.persisted.map_colour, c, c.label());
@@ -268,9 +312,21 @@ fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
             });
         ui.separator();
         for (tool, name, tip) in [
-            (Tool::Pan, "Pan", "Drag to move the map (right-drag always pans)"),
-            (Tool::Lasso, "Lasso", "Drag around points to filter the grid to them (or Shift+drag)"),
-            (Tool::Box, "Box", "Drag a box to filter the grid to the points in it"),
+            (
+                Tool::Pan,
+                "Pan",
+                "Drag to move the map (right-drag always pans)",
+            ),
+            (
+                Tool::Lasso,
+                "Lasso",
+                "Drag around points to filter the grid to them (or Shift+drag)",
+            ),
+            (
+                Tool::Box,
+                "Box",
+                "Drag a box to filter the grid to the points in it",
+            ),
         ] {
             if ui
                 .selectable_label(app.map.tool == tool, name)
@@ -280,7 +336,11 @@ fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
                 app.map.tool = tool;
             }
         }
-        if ui.button("Fit").on_hover_text("Show the whole map").clicked() {
+        if ui
+            .button("Fit")
+            .on_hover_text("Show the whole map")
+            .clicked()
+        {
             app.map.camera = None;
         }
         ui.separator();
@@ -292,7 +352,11 @@ fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
                     .desired_width(120.0)
                     .text(p.stage.label()),
             );
-            if ui.button("Cancel").on_hover_text("Stop the layout (the PCA stays)").clicked() {
+            if ui
+                .button("Cancel")
+                .on_hover_text("Stop the layout (the PCA stays)")
+                .clicked()
+            {
                 map.cancel();
             }
         } else if let Some(s) = &map.status {
@@ -319,6 +383,7 @@ fn canvas_ui(
     cmds: &mut Vec<Command>,
 ) {
     let map = &mut app.map;
+    map.rect = Some(rect);
     let cam = map
         .camera
         .get_or_insert_with(|| Camera::fit(layout.bounds(), rect));
@@ -332,11 +397,12 @@ fn canvas_ui(
     }
     let shift = ui.input(|i| i.modifiers.shift);
     let selecting = map.tool != Tool::Pan || shift;
-    if resp.drag_started_by(egui::PointerButton::Primary)
-        && selecting
-        && let Some(p) = resp.interact_pointer_pos()
-    {
-        map.drag = Some(vec![cam.to_layout(rect, p)]);
+    if resp.drag_started_by(egui::PointerButton::Primary) && selecting {
+        // From where the button went down: the drag is only recognised a few points later.
+        let origin = ui.input(|i| i.pointer.press_origin());
+        if let Some(p) = origin.or(resp.interact_pointer_pos()) {
+            map.drag = Some(vec![cam.to_layout(rect, p)]);
+        }
     }
     if resp.dragged_by(egui::PointerButton::Primary) {
         if let (Some(points), Some(p)) = (&mut map.drag, resp.interact_pointer_pos()) {
@@ -354,7 +420,9 @@ fn canvas_ui(
             cam.pan(resp.drag_delta());
         }
     }
-    if resp.dragged_by(egui::PointerButton::Secondary) || resp.dragged_by(egui::PointerButton::Middle) {
+    if resp.dragged_by(egui::PointerButton::Secondary)
+        || resp.dragged_by(egui::PointerButton::Middle)
+    {
         cam.pan(resp.drag_delta());
     }
     let cam = *cam;
@@ -391,9 +459,9 @@ fn canvas_ui(
     }
     let dragging = map.drag.is_some() || resp.dragged();
     map.hovered = match pointer {
-        Some(pos) if !dragging => {
-            canvas::nearest(&layout.xy, &cam, rect, pos, PICK_RADIUS, |i| paint.drawable(i))
-        }
+        Some(pos) if !dragging => canvas::nearest(&layout.xy, &cam, rect, pos, PICK_RADIUS, |i| {
+            paint.drawable(i)
+        }),
         _ => None,
     };
     if resp.clicked()
@@ -431,7 +499,8 @@ fn canvas_ui(
 
 /// The hovered item: thumbnail, id and its labels.
 fn hover_card(resp: egui::Response, app: &mut AuditApp, r: &Results, i: usize) {
-    resp.on_hover_ui_at_pointer(|ui| {
+    // Shown at once (no tooltip delay): the pointer is moving from point to point.
+    egui::Tooltip::for_widget(&resp).at_pointer().show(|ui| {
         if r.dataset.items[i].image.is_some() {
             let path = r.dataset.image_path(i);
             app.thumbs.show(ui, i, path.as_deref(), 96.0);
@@ -464,34 +533,49 @@ fn hover_card(resp: egui::Response, app: &mut AuditApp, r: &Results, i: usize) {
 fn legend(ui: &mut egui::Ui, app: &mut AuditApp) {
     ui.set_width(LEGEND_WIDTH);
     let map = &mut app.map;
-    let Some((_, _, cats)) = &map.categories else { return };
+    let Some((_, _, cats)) = &map.categories else {
+        return;
+    };
     ui.label(RichText::new(format!("colour: {}", cats.by.label())).strong());
-    if map.hidden.iter().any(|&h| h)
-        && ui.small_button("show all").clicked()
-    {
+    if map.hidden.iter().any(|&h| h) && ui.small_button("show all").clicked() {
         map.hidden.iter_mut().for_each(|h| *h = false);
     }
-    egui::ScrollArea::vertical().id_salt("map legend").show(ui, |ui| {
-        for (k, name) in cats.names.iter().enumerate() {
-            if cats.counts[k] == 0 {
-                continue;
-            }
-            let hidden = map.hidden.get(k).copied().unwrap_or(false);
-            ui.horizontal(|ui| {
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
-                let c = if hidden { Color32::TRANSPARENT } else { cats.colours[k] };
-                ui.painter().rect_filled(rect, 2.0, c);
-                ui.painter().rect_stroke(rect, 2.0, Stroke::new(1.0, cats.colours[k]), egui::StrokeKind::Inside);
-                let text = format!("{} ({})", crate::app::widgets::elide(name, 18), cats.counts[k]);
-                if ui
-                    .selectable_label(!hidden, text)
-                    .on_hover_text(format!("{name}: click to hide or show these points"))
-                    .clicked()
-                    && let Some(h) = map.hidden.get_mut(k)
-                {
-                    *h = !*h;
+    egui::ScrollArea::vertical()
+        .id_salt("map legend")
+        .show(ui, |ui| {
+            for (k, name) in cats.names.iter().enumerate() {
+                if cats.counts[k] == 0 {
+                    continue;
                 }
-            });
-        }
-    });
+                let hidden = map.hidden.get(k).copied().unwrap_or(false);
+                ui.horizontal(|ui| {
+                    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+                    let c = if hidden {
+                        Color32::TRANSPARENT
+                    } else {
+                        cats.colours[k]
+                    };
+                    ui.painter().rect_filled(rect, 2.0, c);
+                    ui.painter().rect_stroke(
+                        rect,
+                        2.0,
+                        Stroke::new(1.0, cats.colours[k]),
+                        egui::StrokeKind::Inside,
+                    );
+                    let text = format!(
+                        "{} ({})",
+                        crate::app::widgets::elide(name, 18),
+                        cats.counts[k]
+                    );
+                    if ui
+                        .selectable_label(!hidden, text)
+                        .on_hover_text(format!("{name}: click to hide or show these points"))
+                        .clicked()
+                        && let Some(h) = map.hidden.get_mut(k)
+                    {
+                        *h = !*h;
+                    }
+                });
+            }
+        });
 }

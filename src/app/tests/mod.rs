@@ -3,4 +3,5 @@
 mod bench;
 mod flows;
 mod layout;
+mod map;
 pub(crate) mod review;
