@@ -8,6 +8,10 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use pairwise_audit::Dataset;
 use pairwise_audit::map::similar::{self, Similarity};
 
+/// Embedding values up to which the cosines are computed on the UI thread (about a
+/// millisecond).
+const INLINE_WORK: usize = 2_000_000;
+
 #[derive(Default)]
 pub struct SimilarItems {
     current: Option<(Arc<Dataset>, Arc<Similarity>)>,
@@ -46,6 +50,19 @@ impl SimilarItems {
                     None
                 }
             };
+        }
+        // Small catalogues answer within the frame (no placeholder flashing by).
+        let work: usize = ds
+            .modalities()
+            .iter()
+            .filter_map(|&m| ds.embeddings(m))
+            .map(|x| x.len())
+            .sum();
+        if work <= INLINE_WORK {
+            let s = Arc::new(similar::to_item(ds, i));
+            self.current = Some((ds.clone(), s.clone()));
+            self.pending = None;
+            return Some(s);
         }
         // A newer selection replaces the pending one; its thread finishes unheard.
         let (tx, rx) = channel();

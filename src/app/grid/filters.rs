@@ -148,18 +148,11 @@ fn queue_filter(
     ));
 }
 
+/// Room the Grid | Map | Split switch takes at the right of the search bar.
+const CENTRAL_SWITCH_WIDTH: f32 = 130.0;
+
 pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        for c in crate::app::map::Central::ALL {
-            if ui
-                .selectable_label(app.persisted.central == c, c.label())
-                .on_hover_text("Show the grid, the map of the catalogue, or the map above the grid")
-                .clicked()
-            {
-                cmds.push(Command::ShowCentral(c));
-            }
-        }
-        ui.separator();
         // The widest the count can be: all items shown.
         let widest = format!("showing {} of {}", r.len(), r.len());
         let needed = ui.fonts_mut(|f| {
@@ -172,8 +165,9 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
             .x
         });
         ui.label("Search");
-        // The field gives way to the count on narrow windows rather than running under it.
-        let room = ui.available_width() - needed - 60.0;
+        // The field gives way to the count and the Grid | Map | Split switch on narrow
+        // windows rather than running under them.
+        let room = ui.available_width() - needed - 60.0 - CENTRAL_SWITCH_WIDTH;
         ui.add(
             egui::TextEdit::singleline(&mut app.grid.filter.search)
                 .hint_text("search id or description")
@@ -220,6 +214,18 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
         }
         let showing = format!("showing {} of {}", app.grid.refresh(r).len(), r.len());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            for c in crate::app::map::Central::ALL.into_iter().rev() {
+                if ui
+                    .selectable_label(app.persisted.central == c, c.label())
+                    .on_hover_text(
+                        "Show the grid, the map of the catalogue, or the map above the grid",
+                    )
+                    .clicked()
+                {
+                    cmds.push(Command::ShowCentral(c));
+                }
+            }
+            ui.separator();
             ui.label(showing);
         });
     });

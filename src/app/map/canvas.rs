@@ -235,7 +235,7 @@ mod tests {
     fn the_lasso_takes_exactly_the_points_inside_it() {
         let xy = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [0.5, 1.5], [3.0, 0.0]];
         // A triangle around the first three's lower-left part.
-        let tri = [[-0.5, -0.5], [2.5, -0.5], [-0.5, 2.5]];
+        let tri = [[-0.5, -0.5], [3.0, -0.5], [-0.5, 3.0]];
         assert_eq!(in_polygon(&xy, &tri, |_| true), vec![0, 1, 3]);
         assert_eq!(in_polygon(&xy, &tri, |i| i != 1), vec![0, 3]);
         let b = box_polygon([0.6, 0.6], [2.5, 2.5]);

@@ -392,10 +392,8 @@ fn similar_items(
 ) {
     let ctx = ui.ctx().clone();
     let Some(sim) = app.similar.get(&ctx, &r.dataset, i) else {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.weak("finding similar items…");
-        });
+        // No spinner: it would repaint every frame while the thread works.
+        ui.weak("finding similar items…");
         return;
     };
     ui.horizontal_wrapped(|ui| {
