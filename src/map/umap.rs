@@ -150,12 +150,17 @@ pub fn optimise(
                 continue;
             }
             next[idx] += period[idx];
+            // Both directions, as UMAP's symmetric graph holds the edge twice: each end is
+            // pulled and each end is pushed away from its own negative samples (pushing only
+            // one end measurably worsened the layout).
             let (a, b) = (edge.a as usize, edge.b as usize);
-            attract(&mut xy, a, b, alpha);
-            for _ in 0..negatives {
-                let c = rng.below(n);
-                if c != a {
-                    repel(&mut xy, a, c, alpha);
+            for (head, tail) in [(a, b), (b, a)] {
+                attract(&mut xy, head, tail, alpha);
+                for _ in 0..negatives {
+                    let c = rng.below(n);
+                    if c != head {
+                        repel(&mut xy, head, c, alpha);
+                    }
                 }
             }
         }
