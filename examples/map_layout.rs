@@ -102,8 +102,9 @@ fn main() {
         let xy: ndarray::Array2<f32> = ndarray_npy::read_npy(&other).expect("an n × 2 f32 .npy");
         let xy: Vec<[f32; 2]> = xy.rows().into_iter().map(|r| [r[0], r[1]]).collect();
         println!(
-            "{other}: 10-NN kept {:.3}",
-            quality::preserved(&views, &xy, 10, sample)
+            "{other}: 10-NN kept {:.3}, annotation share of the 10 map neighbours {:.3}",
+            quality::preserved(&views, &xy, 10, sample),
+            quality::label_agreement(&ds.annotations(), &xy, 10, sample)
         );
     }
     let graph = map::space::neighbours(space, 10, &Monitor::new()).unwrap();

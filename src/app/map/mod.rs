@@ -292,7 +292,8 @@ fn available_view(ds: &Dataset, wanted: MapView) -> MapView {
 
 fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
     ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_label("map of")
+        ui.label("Map of");
+        egui::ComboBox::from_id_salt("map of")
             .selected_text(view.name())
             .show_ui(ui, |ui| {
                 for v in MapView::ALL {
@@ -303,8 +304,9 @@ fn toolbar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, view: MapView) {
                     }
                 }
             });
-        egui::ComboBox::from_label("colour")
-            .selected_text(format!("by {}", app.persisted.map_colour.label()))
+        ui.label("colour by");
+        egui::ComboBox::from_id_salt("map colour")
+            .selected_text(app.persisted.map_colour.label())
             .show_ui(ui, |ui| {
                 for c in ColourBy::ALL {
                     ui.selectable_value(&mut app.persisted.map_colour, c, c.label());

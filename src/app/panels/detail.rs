@@ -406,14 +406,17 @@ fn similar_items(
             cmds.push(Command::SortBySimilarity(sim.clone()));
         }
     });
-    let side = 52.0;
+    let side = 48.0;
+    let cell = side + 22.0;
+    // Whole cells per row: a wrapped row of fixed-width cells would run past the panel.
+    let per_row = ((ui.available_width() / (cell + 6.0)) as usize).clamp(1, SIMILAR_SHOWN);
     for (m, sims) in &sim.views {
-        let top = pairwise_audit::map::similar::top_k(sims, SIMILAR_SHOWN, i);
+        let top = pairwise_audit::map::similar::top_k(sims, per_row, i);
         ui.weak(format!("{m}:"));
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             for (j, cos) in top {
                 ui.vertical(|ui| {
-                    ui.set_width(side + 14.0);
+                    ui.set_width(cell);
                     if r.dataset.items[j].image.is_some() {
                         let path = r.dataset.image_path(j);
                         let resp = app.thumbs.show(ui, j, path.as_deref(), side);
@@ -423,8 +426,12 @@ fn similar_items(
                     }
                     let item = &r.dataset.items[j];
                     let class = r.class_name(r.rows[j].annotation);
+                    let id =
+                        egui::Label::new(RichText::new(elide(&item.id, 9)).small().underline())
+                            .sense(egui::Sense::click())
+                            .truncate();
                     if ui
-                        .small_button(elide(&item.id, 9))
+                        .add(id)
                         .on_hover_text(format!(
                             "{}\n{class}\ncosine {cos:.3}\n{}",
                             item.id, item.description
@@ -433,11 +440,11 @@ fn similar_items(
                     {
                         cmds.push(Command::Select(Some(j)));
                     }
-                    let mut label = RichText::new(elide(class, 9)).small();
+                    let mut label = RichText::new(elide(class, 10)).small();
                     if r.rows[j].annotation != r.rows[i].annotation {
                         label = label.color(flag_colour(FlagKind::OneNotAnnotation, ui.visuals()));
                     }
-                    ui.label(label);
+                    ui.add(egui::Label::new(label).truncate());
                 });
             }
         });

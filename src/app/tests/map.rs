@@ -174,7 +174,11 @@ fn the_colouring_switches_and_a_legend_entry_hides_its_points() {
     let (mut h, r, _dir) = on_map();
     let n = r.len();
     assert_eq!(h.state().map.drawn, n);
-    h.get_by_label("colour").click();
+    // The colour menu, found by what it shows.
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::ComboBox && n.value().as_deref() == Some("annotation")
+    })
+    .click();
     h.run_steps(3);
     h.get_by_label("image label").click();
     h.run_steps(2);
