@@ -153,11 +153,12 @@ impl Paint<'_> {
     }
 }
 
-/// The points in `rect` as one mesh (dimmed ones first, so the kept ones draw on top), and
-/// how many it holds.
-pub fn mesh(xy: &[[f32; 2]], cam: &Camera, rect: Rect, paint: &Paint) -> (Mesh, usize) {
+/// The points in `rect` as two meshes, the dimmed ones and the kept ones (to be painted in
+/// that order, so the kept ones lie on top), and how many they hold. One pass over the points
+/// (two above the budget: the first counts those on screen, so that the stride spreads over
+/// what is visible).
+pub fn mesh(xy: &[[f32; 2]], cam: &Camera, rect: Rect, paint: &Paint) -> ([Mesh; 2], usize) {
     let on_screen = |p: Pos2| rect.contains(p);
-    // With a budget, count first so that the stride spreads over what is on screen.
     let mut visible = 0usize;
     if xy.len() > paint.budget {
         visible = xy
@@ -166,38 +167,38 @@ pub fn mesh(xy: &[[f32; 2]], cam: &Camera, rect: Rect, paint: &Paint) -> (Mesh, 
             .count();
     }
     let stride = visible.div_ceil(paint.budget.max(1)).max(1);
-    let mut mesh = Mesh::default();
+    let mut meshes = [Mesh::default(), Mesh::default()];
     let cap = xy.len().min(paint.budget.max(1)) + 16;
-    mesh.vertices.reserve(cap * 4);
-    mesh.indices.reserve(cap * 6);
+    for m in &mut meshes {
+        m.vertices.reserve(cap * 4);
+        m.indices.reserve(cap * 6);
+    }
     let h = paint.size / 2.0;
     let mut drawn = 0usize;
-    for pass_shown in [false, true] {
-        let mut seen = 0usize;
-        for (i, &p) in xy.iter().enumerate() {
-            let s = cam.to_screen(rect, p);
-            if !on_screen(s) {
-                continue;
-            }
-            seen += 1;
-            if stride > 1 && seen % stride != 0 {
-                continue;
-            }
-            let kept = paint.shown.is_none_or(|m| m[i]);
-            if kept != pass_shown || !paint.drawable(i) {
-                continue;
-            }
-            let base = paint.colours[paint.category[i] as usize];
-            let colour = if kept {
-                base
-            } else {
-                base.gamma_multiply(0.18)
-            };
-            quad(&mut mesh, s, h, colour);
-            drawn += 1;
+    let mut seen = 0usize;
+    for (i, &p) in xy.iter().enumerate() {
+        let s = cam.to_screen(rect, p);
+        if !on_screen(s) {
+            continue;
         }
+        seen += 1;
+        if stride > 1 && seen % stride != 0 {
+            continue;
+        }
+        if !paint.drawable(i) {
+            continue;
+        }
+        let kept = paint.shown.is_none_or(|m| m[i]);
+        let base = paint.colours[paint.category[i] as usize];
+        let colour = if kept {
+            base
+        } else {
+            base.gamma_multiply(0.18)
+        };
+        quad(&mut meshes[kept as usize], s, h, colour);
+        drawn += 1;
     }
-    (mesh, drawn)
+    (meshes, drawn)
 }
 
 fn quad(mesh: &mut Mesh, c: Pos2, h: f32, colour: Color32) {
@@ -261,7 +262,20 @@ mod tests {
         };
         let (m, drawn) = mesh(&xy, &cam, rect, &paint);
         assert_eq!(drawn, 1000);
-        assert_eq!(m.vertices.len(), 4000);
+        assert_eq!(m[0].vertices.len(), 0);
+        assert_eq!(m[1].vertices.len(), 4000);
+        // Dimmed items go to the first mesh.
+        let shown: Vec<bool> = (0..xy.len()).map(|i| i % 4 != 0).collect();
+        let (m, _) = mesh(
+            &xy,
+            &cam,
+            rect,
+            &Paint {
+                shown: Some(&shown),
+                ..paint
+            },
+        );
+        assert_eq!((m[0].vertices.len(), m[1].vertices.len()), (1000, 3000));
         let (_, drawn) = mesh(
             &xy,
             &cam,

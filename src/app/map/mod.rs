@@ -56,7 +56,7 @@ pub enum Tool {
 }
 
 /// Points drawn at most per frame; above it an even stride of those on screen.
-pub const DRAW_BUDGET: usize = 250_000;
+pub const DRAW_BUDGET: usize = 120_000;
 /// Hover and click reach, in screen points.
 const PICK_RADIUS: f32 = 6.0;
 const LEGEND_WIDTH: f32 = 170.0;
@@ -475,9 +475,11 @@ fn canvas_ui(
 
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-    let (mesh, drawn) = canvas::mesh(&layout.xy, &cam, rect, &paint);
+    let (meshes, drawn) = canvas::mesh(&layout.xy, &cam, rect, &paint);
     map.drawn = drawn;
-    painter.add(egui::Shape::mesh(mesh));
+    for mesh in meshes {
+        painter.add(egui::Shape::mesh(mesh));
+    }
     let strong = ui.visuals().strong_text_color();
     if let Some(i) = app.selected.filter(|&i| i < layout.len()) {
         let s = cam.to_screen(rect, layout.xy[i]);

@@ -341,8 +341,10 @@ fn bench_map_canvas() {
                     size: 2.0,
                     budget: DRAW_BUDGET,
                 };
-                let (mesh, _) = canvas::mesh(&xy, &cam, rect, &paint);
-                ui.painter().add(egui::Shape::mesh(mesh));
+                let (meshes, _) = canvas::mesh(&xy, &cam, rect, &paint);
+                for mesh in meshes {
+                    ui.painter().add(egui::Shape::mesh(mesh));
+                }
             });
         h.run_steps(3);
         let (mut wall, mut cpu, mut tess) = (Vec::new(), Vec::new(), Vec::new());
