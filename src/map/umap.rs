@@ -72,7 +72,7 @@ pub fn fuzzy_graph(nb: &Neighbours) -> Vec<Edge> {
             directed.push((a, b, w));
         }
     }
-    directed.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    directed.sort_unstable_by_key(|x| (x.0, x.1));
     let mut edges: Vec<Edge> = Vec::with_capacity(directed.len());
     for group in directed.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
         // Both directions (or, with duplicate lists, the strongest two).
@@ -104,7 +104,7 @@ impl XorShift {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 32) * n as u64 >> 32) as usize
+        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }
 

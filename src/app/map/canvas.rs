@@ -25,7 +25,7 @@ impl Camera {
         }
     }
 
-    pub fn to_screen(&self, rect: Rect, p: [f32; 2]) -> Pos2 {
+    pub fn to_screen(self, rect: Rect, p: [f32; 2]) -> Pos2 {
         let c = rect.center();
         pos2(
             c.x + (p[0] - self.centre[0]) * self.scale,
@@ -33,7 +33,7 @@ impl Camera {
         )
     }
 
-    pub fn to_layout(&self, rect: Rect, pos: Pos2) -> [f32; 2] {
+    pub fn to_layout(self, rect: Rect, pos: Pos2) -> [f32; 2] {
         let c = rect.center();
         [
             self.centre[0] + (pos.x - c.x) / self.scale,
@@ -182,7 +182,7 @@ pub fn mesh(xy: &[[f32; 2]], cam: &Camera, rect: Rect, paint: &Paint) -> ([Mesh;
             continue;
         }
         seen += 1;
-        if stride > 1 && seen % stride != 0 {
+        if stride > 1 && !seen.is_multiple_of(stride) {
             continue;
         }
         if !paint.drawable(i) {
