@@ -190,3 +190,83 @@ pub enum MapError {
     #[error(transparent)]
     Cancelled(#[from] Cancelled),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{self, SynthParams};
+
+    fn small() -> Dataset {
+        synth::generate(&SynthParams {
+            n: 400,
+            d: 32,
+            classes: 4,
+            noise: 0.3,
+            seed: 5,
+            ..SynthParams::default()
+        })
+        .into_dataset()
+    }
+
+    #[test]
+    fn the_pca_comes_first_then_a_layout_that_groups_the_classes_better() {
+        let ds = small();
+        let params = MapParams {
+            epochs: 100,
+            ..MapParams::default()
+        };
+        let mut pca = None;
+        let layout = compute(&ds, MapView::Joined, &params, &Monitor::new(), |l| {
+            pca = Some(l)
+        })
+        .unwrap();
+        let pca = pca.expect("the PCA is handed over before the layout");
+        assert_eq!((pca.kind, layout.kind), (LayoutKind::Pca, LayoutKind::Umap));
+        assert_eq!((pca.len(), layout.len()), (ds.len(), ds.len()));
+        assert!(
+            layout
+                .xy
+                .iter()
+                .all(|p| p[0].is_finite() && p[1].is_finite())
+        );
+        let labels = ds.annotations();
+        let share = |xy: &[[f32; 2]]| quality::label_agreement(&labels, xy, 10, 400);
+        assert!(
+            share(&layout.xy) > share(&pca.xy).max(0.5),
+            "layout {} vs PCA {}",
+            share(&layout.xy),
+            share(&pca.xy)
+        );
+        // The same seed gives the same map.
+        let again = compute(&ds, MapView::Joined, &params, &Monitor::new(), |_| {}).unwrap();
+        assert_eq!(again, layout);
+    }
+
+    #[test]
+    fn a_cancel_stops_the_layout_and_a_missing_view_is_one_sentence() {
+        let ds = small();
+        let m = Monitor::new();
+        m.cancel();
+        assert_eq!(
+            compute(&ds, MapView::Image, &MapParams::default(), &m, |_| {}),
+            Err(MapError::Cancelled(Cancelled))
+        );
+        let text_only = Dataset {
+            image_embeddings: None,
+            ..ds
+        };
+        assert_eq!(MapView::Joined.modalities(&text_only), vec![Modality::Text]);
+        let err = compute(
+            &text_only,
+            MapView::Image,
+            &MapParams::default(),
+            &Monitor::new(),
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the catalogue has no image embeddings to map"
+        );
+    }
+}
