@@ -296,3 +296,39 @@ fn similar_items_are_listed_and_sort_the_grid() {
     h.run_steps(2);
     assert_eq!(h.state().selected, Some(best));
 }
+
+#[test]
+fn cancel_in_the_map_toolbar_stops_the_layout_and_caches_nothing() {
+    let dir = dataset_copy();
+    let mut h = harness();
+    open(&mut h, dir.path());
+    h.get_by_label("Map").click();
+    h.run_steps(2);
+    assert!(h.state().map.is_computing());
+    h.get_by_label("Cancel").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().map.is_computing() {
+        assert!(Instant::now() < deadline, "the layout did not stop");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .map
+            .status
+            .as_deref()
+            .is_some_and(|s| s.contains("cancelled")),
+        "{:?}",
+        h.state().map.status
+    );
+    assert_ne!(
+        h.state().map.layout.as_ref().map(|l| l.kind),
+        Some(LayoutKind::Umap)
+    );
+    let cached = std::fs::read_dir(dir.path().join(".pairwise-audit"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("map-"));
+    assert!(!cached, "a cancelled layout left a cache file");
+}
