@@ -11,6 +11,7 @@ pub mod crossvar;
 pub mod dataset;
 pub mod error;
 pub mod evaluate;
+pub mod map;
 pub mod metrics;
 pub mod moments;
 pub mod one_vs_rest;

@@ -20,11 +20,14 @@ pub enum Stage {
     Tournament,
     Audit,
     Write,
+    MapPca,
+    MapNeighbours,
+    MapLayout,
     Done,
 }
 
 impl Stage {
-    const ALL: [Stage; 11] = [
+    const ALL: [Stage; 14] = [
         Stage::Idle,
         Stage::LoadItems,
         Stage::LoadEmbeddings,
@@ -35,6 +38,9 @@ impl Stage {
         Stage::Tournament,
         Stage::Audit,
         Stage::Write,
+        Stage::MapPca,
+        Stage::MapNeighbours,
+        Stage::MapLayout,
         Stage::Done,
     ];
 
@@ -50,6 +56,9 @@ impl Stage {
             Stage::Tournament => "tournament",
             Stage::Audit => "auditing annotations",
             Stage::Write => "writing results",
+            Stage::MapPca => "map: projecting",
+            Stage::MapNeighbours => "map: neighbours",
+            Stage::MapLayout => "map: layout",
             Stage::Done => "done",
         }
     }

@@ -67,6 +67,10 @@ pub struct Persisted {
     /// The review queue's cut: items whose probability of a wrong annotation is at least
     /// this many percent.
     pub queue_cut: u8,
+    /// Grid, Map or both in the central area.
+    pub central: crate::app::map::Central,
+    pub map_view: pairwise_audit::map::MapView,
+    pub map_colour: crate::app::map::colours::ColourBy,
 }
 
 impl Default for Persisted {
@@ -84,6 +88,9 @@ impl Default for Persisted {
             auto_advance: true,
             log_paths: Vec::new(),
             queue_cut: 50,
+            central: Default::default(),
+            map_view: Default::default(),
+            map_colour: Default::default(),
         }
     }
 }

@@ -58,6 +58,7 @@ fn item_view(
     if let (Some(evidence), Some(c)) = (r.evidence(i), row.challenger) {
         ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
     }
+    similar_items(ui, app, r, i, cmds);
     neighbours(ui, r, i, cmds);
     lookalikes(ui, app, r, i, cmds);
     let path = r.dataset.image_path(i);
@@ -465,6 +466,79 @@ fn lookalikes(
                 .clicked()
             {
                 cmds.push(Command::SameLabelAs(Some(j)));
+            }
+        });
+    }
+}
+
+/// Items shown per view in "Similar items".
+const SIMILAR_SHOWN: usize = 8;
+
+/// The selected item's nearest items in each view (exact cosine), as thumbnails with id and
+/// annotation, clickable; and the button that sorts the grid by similarity to it.
+fn similar_items(
+    ui: &mut egui::Ui,
+    app: &mut AuditApp,
+    r: &Results,
+    i: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let ctx = ui.ctx().clone();
+    let Some(sim) = app.similar.get(&ctx, &r.dataset, i) else {
+        // No spinner: it would repaint every frame while the thread works.
+        ui.weak("finding similar items…");
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Similar items").strong());
+        if ui
+            .small_button("Sort grid by similarity")
+            .on_hover_text("Most similar to this item first (mean cosine over the views)")
+            .clicked()
+        {
+            cmds.push(Command::SortBySimilarity(sim.clone()));
+        }
+    });
+    let side = 48.0;
+    let cell = side + 22.0;
+    // Whole cells per row: a wrapped row of fixed-width cells would run past the panel.
+    let per_row = ((ui.available_width() / (cell + 6.0)) as usize).clamp(1, SIMILAR_SHOWN);
+    for (m, sims) in &sim.views {
+        let top = pairwise_audit::map::similar::top_k(sims, per_row, i);
+        ui.weak(format!("{m}:"));
+        ui.horizontal(|ui| {
+            for (j, cos) in top {
+                ui.vertical(|ui| {
+                    ui.set_width(cell);
+                    if r.dataset.items[j].image.is_some() {
+                        let path = r.dataset.image_path(j);
+                        let resp = app.thumbs.show(ui, j, path.as_deref(), side);
+                        if resp.interact(egui::Sense::click()).clicked() {
+                            cmds.push(Command::Select(Some(j)));
+                        }
+                    }
+                    let item = &r.dataset.items[j];
+                    let class = r.class_name(r.rows[j].annotation);
+                    let id =
+                        egui::Label::new(RichText::new(elide(&item.id, 9)).small().underline())
+                            .sense(egui::Sense::click())
+                            .truncate();
+                    if ui
+                        .add(id)
+                        .on_hover_text(format!(
+                            "{}\n{class}\ncosine {cos:.3}\n{}",
+                            item.id, item.description
+                        ))
+                        .clicked()
+                    {
+                        cmds.push(Command::Select(Some(j)));
+                    }
+                    let mut label = RichText::new(elide(class, 10)).small();
+                    if r.rows[j].annotation != r.rows[i].annotation {
+                        label = label.color(flag_colour(FlagKind::OneNotAnnotation, ui.visuals()));
+                    }
+                    ui.add(egui::Label::new(label).truncate());
+                });
             }
         });
     }

@@ -4,5 +4,6 @@ mod bench;
 mod flows;
 mod layout;
 mod many_classes;
+mod map;
 mod one_vs_rest;
 pub(crate) mod review;
