@@ -108,12 +108,9 @@ impl Scores {
     }
 }
 
-/// The binary step on one modality.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BinaryView {
-    pub modality: Modality,
-    /// Which items have this view; `None` when all do (as `ModalityResult::present`).
-    pub present: Option<Vec<bool>>,
+/// What the selection of one view decided: its thresholds, side counts and dimensions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
     pub floor: f64,
     pub margin: f64,
     /// Items on the class side and the rest side by full-dimension decision.
@@ -124,10 +121,26 @@ pub struct BinaryView {
     pub fallback: bool,
     /// The selected dimensions, best first.
     pub dims: Vec<u32>,
+}
+
+/// The binary step on one modality.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinaryView {
+    pub modality: Modality,
+    /// Which items have this view; `None` when all do (as `ModalityResult::present`).
+    pub present: Option<Vec<bool>>,
+    pub selection: Selection,
     /// Cross ratio of every dimension between the kept sides, in dimension order.
     pub ratios: Vec<f64>,
     pub full: Scores,
     pub sub: Scores,
+}
+
+impl std::ops::Deref for BinaryView {
+    type Target = Selection;
+    fn deref(&self) -> &Selection {
+        &self.selection
+    }
 }
 
 impl BinaryView {
@@ -353,12 +366,14 @@ pub fn fit_view(
     Ok(BinaryView {
         modality,
         present: present.map(<[bool]>::to_vec),
-        floor,
-        margin,
-        candidates,
-        kept,
-        fallback,
-        dims,
+        selection: Selection {
+            floor,
+            margin,
+            candidates,
+            kept,
+            fallback,
+            dims,
+        },
         ratios,
         full,
         sub,
@@ -470,14 +485,17 @@ pub struct AgainstAnnotation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViewSummary {
     pub modality: Modality,
-    pub floor: f64,
-    pub margin: f64,
-    pub candidates: [usize; 2],
-    pub kept: [usize; 2],
-    pub fallback: bool,
-    /// The selected dimensions, best first, with their cross ratios.
-    pub dims: Vec<u32>,
+    #[serde(flatten)]
+    pub selection: Selection,
+    /// The cross ratios of the selected dimensions, parallel to `dims`.
     pub dim_ratios: Vec<f64>,
+}
+
+impl std::ops::Deref for ViewSummary {
+    type Target = Selection;
+    fn deref(&self) -> &Selection {
+        &self.selection
+    }
 }
 
 impl BinaryTable {
@@ -533,12 +551,7 @@ impl BinaryTable {
             .views()
             .map(|v| ViewSummary {
                 modality: v.modality,
-                floor: v.floor,
-                margin: v.margin,
-                candidates: v.candidates,
-                kept: v.kept,
-                fallback: v.fallback,
-                dims: v.dims.clone(),
+                selection: v.selection.clone(),
                 dim_ratios: v.dims.iter().map(|&j| v.ratios[j as usize]).collect(),
             })
             .collect();
@@ -679,12 +692,14 @@ mod tests {
         let view = |m, says: Vec<bool>| BinaryView {
             modality: m,
             present: None,
-            floor: 0.0,
-            margin: 0.0,
-            candidates: [0, 0],
-            kept: [0, 0],
-            fallback: false,
-            dims: vec![],
+            selection: Selection {
+                floor: 0.0,
+                margin: 0.0,
+                candidates: [0, 0],
+                kept: [0, 0],
+                fallback: false,
+                dims: vec![],
+            },
             ratios: vec![],
             full: Scores::default(),
             sub: Scores {
