@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
-use pairwise_audit::one_vs_rest::{BinaryView, DimSet};
+use pairwise_audit::one_vs_rest::{BinaryView, DimSet, Selection};
 use pairwise_audit::selection::PairRecord;
 use pairwise_audit::{ClassId, Modality, PairKey};
 
@@ -235,39 +235,51 @@ fn class_picker(ui: &mut egui::Ui, id: &str, r: &Results, value: &mut ClassId) {
 }
 
 fn pair_facts(ui: &mut egui::Ui, r: &Results, rec: &PairRecord) {
-    let (a, b) = (
+    let names = [
         r.class_name(Some(rec.pair.a)),
         r.class_name(Some(rec.pair.b)),
-    );
-    egui::Grid::new("pair facts")
+    ];
+    let sel = Selection {
+        floor: rec.floor,
+        margin: rec.margin,
+        candidates: rec.candidates,
+        kept: rec.kept,
+        fallback: rec.fallback,
+        dims: Vec::new(),
+    };
+    side_facts(ui, names, "candidates (baseline)", &sel, rec.dims.len());
+}
+
+/// The two sides' candidates and kept items, the thresholds, how many dimensions were kept
+/// and whether the selection fell back to all of them (a pair's, or the one-vs-rest step's).
+fn side_facts(ui: &mut egui::Ui, names: [&str; 2], candidates: &str, sel: &Selection, dims: usize) {
+    egui::Grid::new(("side facts", candidates))
         .num_columns(3)
         .spacing([14.0, 2.0])
         .show(ui, |ui| {
             ui.label("");
-            ui.colored_label(COLOUR_A, a);
-            ui.colored_label(COLOUR_B, b);
+            ui.colored_label(COLOUR_A, names[0]);
+            ui.colored_label(COLOUR_B, names[1]);
             ui.end_row();
-            ui.weak("candidates (baseline)");
-            ui.label(rec.candidates[0].to_string());
-            ui.label(rec.candidates[1].to_string());
+            ui.weak(candidates);
+            ui.label(sel.candidates[0].to_string());
+            ui.label(sel.candidates[1].to_string());
             ui.end_row();
             ui.weak("kept");
-            ui.label(format!("kept {}", rec.kept[0]));
-            ui.label(format!("kept {}", rec.kept[1]));
+            ui.label(format!("kept {}", sel.kept[0]));
+            ui.label(format!("kept {}", sel.kept[1]));
             ui.end_row();
         });
     ui.horizontal_wrapped(|ui| {
-        ui.label(format!("floor {:.4}", rec.floor));
-        ui.label(format!("margin {:.4}", rec.margin));
-        ui.label(format!("{} dimensions kept", rec.dims.len()));
-        if rec.fallback {
+        ui.label(format!("floor {:.4}", sel.floor));
+        ui.label(format!("margin {:.4}", sel.margin));
+        ui.label(format!("{dims} dimensions kept"));
+        if sel.fallback {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 "fallback: too few items, all dimensions used",
             )
-            .on_hover_text(
-                "A side kept fewer than the minimum items, so the pair uses every dimension",
-            );
+            .on_hover_text("A side kept fewer than the minimum items, so every dimension is used");
         }
     });
 }
@@ -485,34 +497,13 @@ fn binary(
     };
     let class_name = r.dataset.class_name(class);
     let rest_name = rest.map_or("the rest", |c| r.dataset.class_name(c));
-    egui::Grid::new("binary facts")
-        .num_columns(3)
-        .spacing([14.0, 2.0])
-        .show(ui, |ui| {
-            ui.label("");
-            ui.colored_label(COLOUR_A, class_name);
-            ui.colored_label(COLOUR_B, rest_name);
-            ui.end_row();
-            ui.weak("candidates (full dimension)");
-            ui.label(view.candidates[0].to_string());
-            ui.label(view.candidates[1].to_string());
-            ui.end_row();
-            ui.weak("kept");
-            ui.label(format!("kept {}", view.kept[0]));
-            ui.label(format!("kept {}", view.kept[1]));
-            ui.end_row();
-        });
-    ui.horizontal_wrapped(|ui| {
-        ui.label(format!("floor {:.4}", view.floor));
-        ui.label(format!("margin {:.4}", view.margin));
-        ui.label(format!("{} dimensions kept", view.dims.len()));
-        if view.fallback {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                "fallback: too few items, all dimensions used",
-            );
-        }
-    });
+    side_facts(
+        ui,
+        [class_name, rest_name],
+        "candidates (full dimension)",
+        &view.selection,
+        view.dims.len(),
+    );
     if st.dim.is_none() {
         st.dim = view.dims.first().map(|&d| d as usize);
     }
