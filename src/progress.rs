@@ -21,10 +21,13 @@ pub enum Stage {
     Audit,
     Write,
     Done,
+    EmbedImages,
+    EmbedTexts,
+    EmbedClasses,
 }
 
 impl Stage {
-    const ALL: [Stage; 11] = [
+    const ALL: [Stage; 14] = [
         Stage::Idle,
         Stage::LoadItems,
         Stage::LoadEmbeddings,
@@ -36,6 +39,9 @@ impl Stage {
         Stage::Audit,
         Stage::Write,
         Stage::Done,
+        Stage::EmbedImages,
+        Stage::EmbedTexts,
+        Stage::EmbedClasses,
     ];
 
     pub fn label(self) -> &'static str {
@@ -51,6 +57,9 @@ impl Stage {
             Stage::Audit => "auditing annotations",
             Stage::Write => "writing results",
             Stage::Done => "done",
+            Stage::EmbedImages => "embedding images",
+            Stage::EmbedTexts => "embedding descriptions",
+            Stage::EmbedClasses => "embedding class prompts",
         }
     }
 
