@@ -90,10 +90,9 @@ fn embed_then_classify_and_a_rerun_embeds_only_what_changed() {
         .collect();
     assert_eq!(ids, ["i5", "i6", "i7"]);
     // Row i1's description is the reference's first text: the written file holds its embedding.
-    let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(tiny_model().join("expected.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tiny_model().join("expected.json")).unwrap())
+            .unwrap();
     let text = ds.text_embeddings.as_ref().unwrap();
     for (j, want) in expected["text"][0].as_array().unwrap().iter().enumerate() {
         assert!((text[[0, j]] as f64 - want.as_f64().unwrap()).abs() < 1e-4);
@@ -103,7 +102,13 @@ fn embed_then_classify_and_a_rerun_embeds_only_what_changed() {
 
     let results = dir.path().join("results");
     let c = Command::new(BIN)
-        .args(["classify", dir.path().to_str().unwrap(), "--out", results.to_str().unwrap(), "--quiet"])
+        .args([
+            "classify",
+            dir.path().to_str().unwrap(),
+            "--out",
+            results.to_str().unwrap(),
+            "--quiet",
+        ])
         .output()
         .unwrap();
     assert!(c.status.success(), "{}", stderr(&c));
@@ -119,9 +124,14 @@ fn embed_then_classify_and_a_rerun_embeds_only_what_changed() {
     // One description edited and one item added (its image a copy of another, so already
     // known by content): two texts and no image go through the model.
     let items = std::fs::read_to_string(dir.path().join("items.csv")).unwrap();
-    let items = items.replace("a red shirt", "a crimson shirt") + "i8,a striped dress,images/copy.png,\n";
+    let items =
+        items.replace("a red shirt", "a crimson shirt") + "i8,a striped dress,images/copy.png,\n";
     std::fs::write(dir.path().join("items.csv"), items).unwrap();
-    std::fs::copy(dir.path().join("images/tall.png"), dir.path().join("images/copy.png")).unwrap();
+    std::fs::copy(
+        dir.path().join("images/tall.png"),
+        dir.path().join("images/copy.png"),
+    )
+    .unwrap();
     let changed = stdout(&embed(dir.path(), &[]));
     assert_eq!(counts(&changed, "images"), (0, 5), "{changed}");
     assert_eq!(counts(&changed, "texts"), (2, 6));
@@ -131,7 +141,11 @@ fn embed_then_classify_and_a_rerun_embeds_only_what_changed() {
 #[test]
 fn a_cancelled_run_writes_nothing_and_keeps_its_cache() {
     let dir = catalogue();
-    let model = Model::load(ModelFiles::local(&tiny_model()).unwrap(), &candle_core::Device::Cpu).unwrap();
+    let model = Model::load(
+        ModelFiles::local(&tiny_model()).unwrap(),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
     let text_only = EmbedOptions {
         parts: vec![Part::Text],
         batch: 2,
@@ -141,11 +155,20 @@ fn a_cancelled_run_writes_nothing_and_keeps_its_cache() {
     let stopped = Monitor::new();
     stopped.cancel();
     let err = embed_catalogue(dir.path(), &model, &EmbedOptions::default(), &stopped).unwrap_err();
-    assert!(matches!(err, pairwise_audit::embed::EmbedError::Cancelled(_)));
+    assert!(matches!(
+        err,
+        pairwise_audit::embed::EmbedError::Cancelled(_)
+    ));
     assert!(!dir.path().join("image_embeddings.npy").exists());
     assert!(!dir.path().join("class_embeddings.npy").exists());
     // The resumed run takes the texts from the cache.
-    let report = embed_catalogue(dir.path(), &model, &EmbedOptions::default(), &Monitor::new()).unwrap();
+    let report = embed_catalogue(
+        dir.path(),
+        &model,
+        &EmbedOptions::default(),
+        &Monitor::new(),
+    )
+    .unwrap();
     assert_eq!((report.text.computed, report.text.cached), (0, 7));
     assert_eq!(report.image.computed, 4);
 }
@@ -154,36 +177,78 @@ fn a_cancelled_run_writes_nothing_and_keeps_its_cache() {
 fn bad_models_are_refused_with_one_sentence() {
     let dir = catalogue();
     let o = Command::new(BIN)
-        .args(["embed", dir.path().to_str().unwrap(), "--model", "/no/such/model"])
+        .args([
+            "embed",
+            dir.path().to_str().unwrap(),
+            "--model",
+            "/no/such/model",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("is neither a model folder"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is neither a model folder"),
+        "{}",
+        stderr(&o)
+    );
 
     let broken = tempfile::tempdir().unwrap();
-    for f in ["config.json", "model.safetensors", "preprocessor_config.json"] {
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+    ] {
         std::fs::copy(tiny_model().join(f), broken.path().join(f)).unwrap();
     }
     let o = Command::new(BIN)
-        .args(["embed", dir.path().to_str().unwrap(), "--model", broken.path().to_str().unwrap()])
+        .args([
+            "embed",
+            dir.path().to_str().unwrap(),
+            "--model",
+            broken.path().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("no tokenizer.json") && e.lines().count() == 1, "{e}");
+    assert!(
+        e.contains("no tokenizer.json") && e.lines().count() == 1,
+        "{e}"
+    );
 
     // A checkpoint trained with another activation would run and be wrong: refused.
-    std::fs::copy(tiny_model().join("tokenizer.json"), broken.path().join("tokenizer.json")).unwrap();
+    std::fs::copy(
+        tiny_model().join("tokenizer.json"),
+        broken.path().join("tokenizer.json"),
+    )
+    .unwrap();
     let config = std::fs::read_to_string(tiny_model().join("config.json")).unwrap();
-    std::fs::write(broken.path().join("config.json"), config.replacen("quick_gelu", "gelu", 1)).unwrap();
+    std::fs::write(
+        broken.path().join("config.json"),
+        config.replacen("quick_gelu", "gelu", 1),
+    )
+    .unwrap();
     let o = Command::new(BIN)
-        .args(["embed", dir.path().to_str().unwrap(), "--model", broken.path().to_str().unwrap()])
+        .args([
+            "embed",
+            dir.path().to_str().unwrap(),
+            "--model",
+            broken.path().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("hidden_act is `gelu`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hidden_act is `gelu`"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = embed(dir.path(), &["--device", "cuda"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("without the `cuda` feature"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("without the `cuda` feature"),
+        "{}",
+        stderr(&o)
+    );
 }

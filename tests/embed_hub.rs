@@ -83,24 +83,33 @@ fn serve(
         if request.is_empty() {
             request = line.clone();
         }
-        if let Some(v) = line.strip_prefix("Range: ").or_else(|| line.strip_prefix("range: ")) {
+        if let Some(v) = line
+            .strip_prefix("Range: ")
+            .or_else(|| line.strip_prefix("range: "))
+        {
             range = v.trim().strip_prefix("bytes=").map(str::to_string);
         }
     }
     let path = request.split_whitespace().nth(1).unwrap_or("");
     let prefix = format!("/{repo}/resolve/main/");
-    let file = path.strip_prefix(&prefix).and_then(|f| files.get(f).map(|b| (f, b)));
+    let file = path
+        .strip_prefix(&prefix)
+        .and_then(|f| files.get(f).map(|b| (f, b)));
     let Some((name, body)) = file else {
         let _ = stream.write_all(
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\nX-Error-Code: EntryNotFound\r\n\r\n",
         );
         return;
     };
-    let etag: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let etag: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let (start, end) = match range.as_deref().and_then(|r| r.split_once('-')) {
         Some((s, e)) => (
             s.parse::<usize>().unwrap_or(0),
-            e.parse::<usize>().map_or(body.len() - 1, |e| e.min(body.len() - 1)),
+            e.parse::<usize>()
+                .map_or(body.len() - 1, |e| e.min(body.len() - 1)),
         ),
         None => (0, body.len() - 1),
     };
@@ -142,7 +151,13 @@ fn catalogue() -> tempfile::TempDir {
 
 fn embed(dataset: &Path, model: &str, endpoint: &str, hf_home: &Path) -> Output {
     Command::new(BIN)
-        .args(["embed", dataset.to_str().unwrap(), "--model", model, "--quiet"])
+        .args([
+            "embed",
+            dataset.to_str().unwrap(),
+            "--model",
+            model,
+            "--quiet",
+        ])
         .args(["--modalities", "text,classes"])
         .env("HF_ENDPOINT", endpoint)
         .env("HF_HOME", hf_home)
@@ -176,7 +191,12 @@ fn downloads_into_the_cache_then_runs_offline() {
     let hub = Hub::start("test-org/tiny-clip", tiny_files(), 0);
     let home = tempfile::tempdir().unwrap();
     let ds = catalogue();
-    let o = embed(ds.path(), "test-org/tiny-clip", &hub.endpoint(), home.path());
+    let o = embed(
+        ds.path(),
+        "test-org/tiny-clip",
+        &hub.endpoint(),
+        home.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(out.contains(&format!("revision {COMMIT}")), "{out}");
@@ -188,16 +208,29 @@ fn downloads_into_the_cache_then_runs_offline() {
 
     // No server any more: the cache is enough, and gives the same embeddings.
     let again = catalogue();
-    let o = embed(again.path(), "test-org/tiny-clip", &dead_endpoint(), home.path());
+    let o = embed(
+        again.path(),
+        "test-org/tiny-clip",
+        &dead_endpoint(),
+        home.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(std::fs::read(again.path().join("text_embeddings.npy")).unwrap(), first);
+    assert_eq!(
+        std::fs::read(again.path().join("text_embeddings.npy")).unwrap(),
+        first
+    );
 }
 
 #[test]
 fn a_missing_repository_is_one_sentence() {
     let hub = Hub::start("test-org/tiny-clip", tiny_files(), 0);
     let home = tempfile::tempdir().unwrap();
-    let o = embed(catalogue().path(), "test-org/no-such-model", &hub.endpoint(), home.path());
+    let o = embed(
+        catalogue().path(),
+        "test-org/no-such-model",
+        &hub.endpoint(),
+        home.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("has no config.json at revision `main`"), "{e}");
@@ -208,27 +241,50 @@ fn a_missing_repository_is_one_sentence() {
 fn a_dropped_connection_fails_cleanly_and_the_next_run_completes() {
     let home = tempfile::tempdir().unwrap();
     let flaky = Hub::start("test-org/flaky", tiny_files(), 1);
-    let o = embed(catalogue().path(), "test-org/flaky", &flaky.endpoint(), home.path());
+    let o = embed(
+        catalogue().path(),
+        "test-org/flaky",
+        &flaky.endpoint(),
+        home.path(),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("could not download model.safetensors of test-org/flaky"), "{e}");
+    assert!(
+        e.contains("could not download model.safetensors of test-org/flaky"),
+        "{e}"
+    );
     assert_eq!(flaky.weight_bodies.load(Ordering::SeqCst), 1);
     // Nothing half-written is taken for the weights: the next run downloads the rest.
     let ds = catalogue();
     let o = embed(ds.path(), "test-org/flaky", &flaky.endpoint(), home.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    let cached = std::fs::read(snapshot(home.path(), "test-org/flaky").join("model.safetensors")).unwrap();
+    let cached =
+        std::fs::read(snapshot(home.path(), "test-org/flaky").join("model.safetensors")).unwrap();
     assert_eq!(cached, tiny_files()["model.safetensors"]);
 }
 
 #[test]
 fn no_network_and_no_cache_says_what_to_download_and_where() {
     let home = tempfile::tempdir().unwrap();
-    let o = embed(catalogue().path(), "openai/clip-vit-base-patch32", &dead_endpoint(), home.path());
+    let o = embed(
+        catalogue().path(),
+        "openai/clip-vit-base-patch32",
+        &dead_endpoint(),
+        home.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("could not download config.json of openai/clip-vit-base-patch32"), "{e}");
-    assert!(e.contains(&home.path().join("hub").display().to_string()), "{e}");
-    assert!(e.contains("model.safetensors, tokenizer.json and preprocessor_config.json"), "{e}");
+    assert!(
+        e.contains("could not download config.json of openai/clip-vit-base-patch32"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&home.path().join("hub").display().to_string()),
+        "{e}"
+    );
+    assert!(
+        e.contains("model.safetensors, tokenizer.json and preprocessor_config.json"),
+        "{e}"
+    );
     assert_eq!(e.trim().lines().count(), 1, "{e}");
 }

@@ -26,7 +26,13 @@ fn matrix(v: &Value) -> Vec<Vec<f64>> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -50,15 +56,28 @@ fn token_ids_match_the_python_tokenizer_and_long_texts_are_cut() {
     let m = model();
     let e = expected();
     let max = m.tokenizer.max_len;
-    for (text, ids) in e["texts"].as_array().unwrap().iter().zip(e["ids"].as_array().unwrap()) {
-        let want: Vec<u32> = ids.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();
+    for (text, ids) in e["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(e["ids"].as_array().unwrap())
+    {
+        let want: Vec<u32> = ids
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect();
         let got = m.tokenizer.encode_one(text.as_str().unwrap()).unwrap();
         assert_eq!(got, want, "{text}");
         assert!(got.len() <= max);
         assert_eq!(*got.last().unwrap(), m.tokenizer.eos);
     }
     // The last text is longer than the model's positions and was cut to exactly that many.
-    let long = m.tokenizer.encode_one(e["texts"][4].as_str().unwrap()).unwrap();
+    let long = m
+        .tokenizer
+        .encode_one(e["texts"][4].as_str().unwrap())
+        .unwrap();
     assert_eq!(long.len(), max);
     // config.json says eos_token_id 2; the tokenizer's end-of-text is another, higher id.
     assert_ne!(m.tokenizer.eos, 2);
@@ -72,7 +91,13 @@ fn text_embeddings_match_numpy_and_wrong_pooling_would_not() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as u32)
+                .collect()
+        })
         .collect();
     let got = m.encoder.embed_texts(&ids).unwrap();
     let want = matrix(&e["text"]);
@@ -85,25 +110,40 @@ fn text_embeddings_match_numpy_and_wrong_pooling_would_not() {
     }
     // The tolerance is tight enough to see the activation: NumPy with exact gelu is far off.
     let gelu = max_diff(&got, &matrix(&e["text_gelu"]));
-    assert!(gelu > 10.0 * TOL, "gelu moved the text output by only {gelu}");
+    assert!(
+        gelu > 10.0 * TOL,
+        "gelu moved the text output by only {gelu}"
+    );
     // Pooling where id 2 (config.json's eos_token_id) sits — nowhere, so position 0 — is
     // what NumPy's pool-at-0 variant computes; it must be far from the right answer.
     let wrong_positions: Vec<usize> = ids
         .iter()
         .map(|s| s.iter().position(|&t| t == 2).unwrap_or(0))
         .collect();
-    let pooled0 = m.encoder.embed_texts_pooled_at(&ids, &wrong_positions).unwrap();
+    let pooled0 = m
+        .encoder
+        .embed_texts_pooled_at(&ids, &wrong_positions)
+        .unwrap();
     assert!(max_diff(&pooled0, &matrix(&e["text_pool0"])) < TOL);
     let off = max_diff(&pooled0, &want);
-    assert!(off > 0.1, "pooling at position 0 moved the output by only {off}");
+    assert!(
+        off > 0.1,
+        "pooling at position 0 moved the output by only {off}"
+    );
 }
 
 #[test]
 fn image_embeddings_match_numpy_from_the_files() {
     let m = model();
     let e = expected();
-    let names: Vec<&str> = e["images"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/embed_catalogue/images");
+    let names: Vec<&str> = e["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/embed_catalogue/images");
     let want_pixels = e["pixels"].as_array().unwrap();
     let want = matrix(&e["image"]);
     let want_gelu = matrix(&e["image_gelu"]);
@@ -119,7 +159,11 @@ fn image_embeddings_match_numpy_from_the_files() {
             .flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()))
             .collect();
         assert_eq!(px.len(), reference.len());
-        let pd = px.iter().zip(&reference).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
+        let pd = px
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0.0, f64::max);
         let emb = m.encoder.embed_images(px, 1).unwrap();
         let d = max_diff(&emb, &want[k..k + 1]);
         if name.ends_with(".png") {
@@ -140,9 +184,15 @@ fn image_embeddings_match_numpy_from_the_files() {
     // A batch gives what single images give.
     let mut batch = Vec::new();
     for name in names.iter().filter(|n| n.ends_with(".png")) {
-        batch.extend(m.preprocess.pixels(&image::open(folder.join(name)).unwrap()));
+        batch.extend(
+            m.preprocess
+                .pixels(&image::open(folder.join(name)).unwrap()),
+        );
     }
     let batched = m.encoder.embed_images(batch, exact.len()).unwrap();
-    let as_f64: Vec<Vec<f64>> = exact.iter().map(|r| r.iter().map(|v| *v as f64).collect()).collect();
+    let as_f64: Vec<Vec<f64>> = exact
+        .iter()
+        .map(|r| r.iter().map(|v| *v as f64).collect())
+        .collect();
     assert!(max_diff(&batched, &as_f64) < 1e-5);
 }

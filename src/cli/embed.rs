@@ -68,12 +68,14 @@ pub fn run(args: EmbedArgs) -> Result<(), CliError> {
     if args.batch == 0 {
         return Err(CliError::BadInput("--batch must be at least 1".into()));
     }
-    let to_cli = |e: EmbedError| match e {
+    let to_cli = |e: EmbedError| {
+        match e {
         EmbedError::Input(m) => CliError::BadInput(m),
         EmbedError::Internal(m) => CliError::Internal(m),
         EmbedError::Cancelled(_) => CliError::Internal(
             "stopped by Ctrl-C; what was embedded is kept in the cache and a re-run continues from there".into(),
         ),
+    }
     };
     let started = Instant::now();
     let device = embed::clip::device(&args.device).map_err(to_cli)?;

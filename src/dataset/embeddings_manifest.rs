@@ -91,3 +91,63 @@ impl EmbeddingsManifest {
         Ok(Some(present))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str) -> Item {
+        Item {
+            id: id.into(),
+            description: String::new(),
+            image: None,
+            label: None,
+        }
+    }
+
+    #[test]
+    fn missing_ids_become_a_view_mask_and_unknown_ids_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |missing: &[&str]| ManifestEntry {
+            model: "m".into(),
+            revision: "r".into(),
+            dim: 4,
+            rows: 3,
+            missing: missing.iter().map(|s| s.to_string()).collect(),
+        };
+        let m = EmbeddingsManifest {
+            image: Some(entry(&["b"])),
+            ..Default::default()
+        };
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            serde_json::to_string(&m).unwrap(),
+        )
+        .unwrap();
+        let read = EmbeddingsManifest::read(dir.path()).unwrap().unwrap();
+        assert_eq!(read, m);
+        let items = [item("a"), item("b"), item("c")];
+        assert_eq!(
+            read.present(dir.path(), Modality::Image, &items).unwrap(),
+            Some(vec![true, false, true])
+        );
+        assert_eq!(
+            read.present(dir.path(), Modality::Text, &items).unwrap(),
+            None
+        );
+        let stale = EmbeddingsManifest {
+            image: Some(entry(&["zz"])),
+            ..Default::default()
+        };
+        let e = stale
+            .present(dir.path(), Modality::Image, &items)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("item `zz`") && e.contains("no such id"), "{e}");
+        std::fs::write(dir.path().join(MANIFEST_FILE), r#"{"imgs": {}}"#).unwrap();
+        let e = EmbeddingsManifest::read(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a valid embeddings manifest"), "{e}");
+    }
+}

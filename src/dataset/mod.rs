@@ -265,12 +265,16 @@ impl Dataset {
         let classes_path = required_file(root, CLASSES_FILE, "it lists the classes")?;
         let (classes, mut warnings) =
             csv_tables::read_classes(&classes_path, &read_file(&classes_path)?)?;
-        let (items, item_warnings) =
-            match csv_tables::read_items(&items_path, &read_file(&items_path)?, &classes, &Monitor::new()) {
-                Ok(x) => x,
-                Err(LoadError::Invalid(e)) => return Err(e),
-                Err(LoadError::Cancelled(_)) => unreachable!("nobody can cancel a private monitor"),
-            };
+        let (items, item_warnings) = match csv_tables::read_items(
+            &items_path,
+            &read_file(&items_path)?,
+            &classes,
+            &Monitor::new(),
+        ) {
+            Ok(x) => x,
+            Err(LoadError::Invalid(e)) => return Err(e),
+            Err(LoadError::Cancelled(_)) => unreachable!("nobody can cancel a private monitor"),
+        };
         warnings.extend(item_warnings);
         Ok((items, classes, warnings))
     }

@@ -508,7 +508,10 @@ mod tests {
             f32::NAN,
             1.0,
         ];
-        assert_eq!(first_bad_row(&mut data, cols, None), Some(BadRow::Zero { row: 1 }));
+        assert_eq!(
+            first_bad_row(&mut data, cols, None),
+            Some(BadRow::Zero { row: 1 })
+        );
         let bad = first_bad_row(&mut data[6..], cols, None);
         assert!(matches!(bad, Some(BadRow::NonFinite { row: 0, col: 1, value }) if value.is_nan()));
         // Rows marked as missing views are skipped (and zeroed).

@@ -73,49 +73,56 @@ impl Cache {
         self.known.is_empty()
     }
 
-    /// Add records and flush them to disk (a failure to write only loses the resume).
+    /// Add records and flush them to disk.
     pub fn put(&mut self, key: &str, records: &[(Hash, Vec<f32>)]) -> Result<(), EmbedError> {
-        let io = |e: std::io::Error| {
-            EmbedError::internal(format!("could not write the embedding cache {} ({e}).", self.path.display()))
+        let path = self.path.clone();
+        let io = move |e: std::io::Error| {
+            EmbedError::internal(format!(
+                "could not write the embedding cache {} ({e}).",
+                path.display()
+            ))
         };
-        if self.writer.is_none() {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            let fresh = self.valid_len == 0;
-            let file = if fresh {
-                File::create(&self.path)
-            } else {
-                // A record torn by a hard kill is cut off, so new records stay aligned.
-                OpenOptions::new().write(true).open(&self.path).and_then(|mut f| {
-                    f.set_len(self.valid_len)?;
-                    f.seek(SeekFrom::End(0))?;
-                    Ok(f)
-                })
-            }
-            .map_err(io)?;
-            let mut w = BufWriter::new(file);
-            if fresh {
-                w.write_all(MAGIC).map_err(io)?;
-                w.write_all(&(self.dim as u64).to_le_bytes()).map_err(io)?;
-                w.write_all(&(key.len() as u64).to_le_bytes()).map_err(io)?;
-                w.write_all(key.as_bytes()).map_err(io)?;
-            }
-            self.writer = Some(w);
-        }
-        let w = self.writer.as_mut().expect("opened above");
+        let w = match self.writer.take() {
+            Some(w) => w,
+            None => self.open_writer(key).map_err(&io)?,
+        };
+        let w = self.writer.insert(w);
         for (h, v) in records {
             debug_assert_eq!(v.len(), self.dim);
-            w.write_all(h).map_err(io)?;
+            w.write_all(h).map_err(&io)?;
             for x in v {
-                w.write_all(&x.to_le_bytes()).map_err(io)?;
+                w.write_all(&x.to_le_bytes()).map_err(&io)?;
             }
         }
-        w.flush().map_err(io)?;
+        w.flush().map_err(&io)?;
         for (h, v) in records {
             self.known.insert(*h, v.clone());
         }
         Ok(())
+    }
+
+    fn open_writer(&self, key: &str) -> std::io::Result<BufWriter<File>> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let fresh = self.valid_len == 0;
+        let file = if fresh {
+            File::create(&self.path)?
+        } else {
+            // A record torn by a hard kill is cut off, so new records stay aligned.
+            let mut f = OpenOptions::new().write(true).open(&self.path)?;
+            f.set_len(self.valid_len)?;
+            f.seek(SeekFrom::End(0))?;
+            f
+        };
+        let mut w = BufWriter::new(file);
+        if fresh {
+            w.write_all(MAGIC)?;
+            w.write_all(&(self.dim as u64).to_le_bytes())?;
+            w.write_all(&(key.len() as u64).to_le_bytes())?;
+            w.write_all(key.as_bytes())?;
+        }
+        Ok(w)
     }
 }
 
@@ -166,7 +173,12 @@ mod tests {
         c.put("model@1", &[(a, vec![1.0, 2.0])]).unwrap();
         c.put("model@1", &[(b, vec![3.0, 4.0])]).unwrap();
         drop(c);
-        let path = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let path = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[7u8; 20]).unwrap();
         let mut c = Cache::open(dir.path(), "model@1", "text", 2).unwrap();
@@ -179,6 +191,10 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c.get(&d), Some(&vec![5.0, 6.0]));
         // Another model's key is another file, and starts empty.
-        assert!(Cache::open(dir.path(), "model@2", "text", 2).unwrap().is_empty());
+        assert!(
+            Cache::open(dir.path(), "model@2", "text", 2)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -33,7 +33,11 @@ const MUST_EXIST: [&str; 4] = [
 
 impl ClipEncoder {
     /// Load the weights at `weights` (`model.safetensors`, or a PyTorch `pytorch_model.bin`).
-    pub fn load(weights: &Path, shapes: ClipShapes, device: &Device) -> Result<ClipEncoder, EmbedError> {
+    pub fn load(
+        weights: &Path,
+        shapes: ClipShapes,
+        device: &Device,
+    ) -> Result<ClipEncoder, EmbedError> {
         let is_pth = weights.extension().is_some_and(|e| e == "bin");
         let vb = if is_pth {
             VarBuilder::from_pth(weights, DType::F32, device)
@@ -72,9 +76,10 @@ impl ClipEncoder {
                 "does not match config.json ({e}); the weights and the config belong to different models."
             ))
         };
-        let text = ClipTextTransformer::new(vb.pp("text_model"), &shapes.text).map_err(shape_error)?;
-        let vision =
-            ClipVisionTransformer::new(vb.pp("vision_model"), &shapes.vision).map_err(shape_error)?;
+        let text =
+            ClipTextTransformer::new(vb.pp("text_model"), &shapes.text).map_err(shape_error)?;
+        let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &shapes.vision)
+            .map_err(shape_error)?;
         let visual_projection = candle_nn::linear_no_bias(
             shapes.vision.embed_dim,
             shapes.projection_dim,
@@ -158,7 +163,11 @@ impl ClipEncoder {
 fn normalised(rows: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
     rows.into_iter()
         .map(|mut r| {
-            let norm = r.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+            let norm = r
+                .iter()
+                .map(|v| (*v as f64) * (*v as f64))
+                .sum::<f64>()
+                .sqrt();
             if norm > 0.0 {
                 r.iter_mut().for_each(|v| *v = (*v as f64 / norm) as f32);
             }
@@ -173,7 +182,9 @@ pub fn device(name: &str) -> Result<Device, EmbedError> {
         Some((k, o)) => (
             k,
             o.parse::<usize>().map_err(|_| {
-                EmbedError::input(format!("--device {name}: the part after `:` must be a GPU number."))
+                EmbedError::input(format!(
+                    "--device {name}: the part after `:` must be a GPU number."
+                ))
             })?,
         ),
         None => (name, 0),

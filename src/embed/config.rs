@@ -83,7 +83,11 @@ pub fn parse(text: &str) -> Result<ClipShapes, String> {
     layer_norm_eps(&v, "vision_config")?;
     for (tower, hidden, heads) in [
         ("text_config", text.embed_dim, text.num_attention_heads),
-        ("vision_config", vision.embed_dim, vision.num_attention_heads),
+        (
+            "vision_config",
+            vision.embed_dim,
+            vision.num_attention_heads,
+        ),
     ] {
         if heads == 0 || hidden % heads != 0 {
             return Err(format!(
@@ -104,7 +108,10 @@ pub fn parse(text: &str) -> Result<ClipShapes, String> {
         ));
     }
     if text.max_position_embeddings < 2 {
-        return Err("text_config: max_position_embeddings must be at least 2 (start and end of text).".into());
+        return Err(
+            "text_config: max_position_embeddings must be at least 2 (start and end of text)."
+                .into(),
+        );
     }
     Ok(ClipShapes {
         text,

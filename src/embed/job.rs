@@ -221,9 +221,11 @@ fn write_npy(path: &Path, m: &Array2<f32>) -> Result<(), EmbedError> {
         .map_err(|e| EmbedError::internal(e.to_string()))
 }
 
-/// One image read from disk: its content hash and pixels, or why it cannot be used.
+/// One image read from disk: its embedding from the cache, or its content hash and pixels,
+/// or why it cannot be used.
 enum Loaded {
-    Ready { hash: Hash, pixels: Option<Vec<f32>> },
+    Cached(Vec<f32>),
+    Ready { hash: Hash, pixels: Vec<f32> },
     Unreadable(String),
 }
 
@@ -241,7 +243,9 @@ fn embed_images(
     let dim = model.encoder.dim();
     let mut out = Array2::<f32>::zeros((items.len(), dim));
     let mut present = vec![false; items.len()];
-    let rows: Vec<usize> = (0..items.len()).filter(|&i| items[i].image.is_some()).collect();
+    let rows: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].image.is_some())
+        .collect();
     report.without_image = items.len() - rows.len();
     monitor.begin(Stage::EmbedImages, Some(Modality::Image), rows.len() as u64);
     for chunk in rows.chunks(batch) {
@@ -256,16 +260,13 @@ fn embed_images(
         for (&i, l) in chunk.iter().zip(loaded) {
             match l {
                 Loaded::Unreadable(why) => report.unreadable.push((items[i].id.clone(), why)),
-                Loaded::Ready { hash, pixels: None } => {
-                    let v = cache.get(&hash).expect("checked while loading");
-                    out.row_mut(i).assign(&ndarray::ArrayView1::from(v.as_slice()));
+                Loaded::Cached(v) => {
+                    out.row_mut(i)
+                        .assign(&ndarray::ArrayView1::from(v.as_slice()));
                     present[i] = true;
                     report.image.cached += 1;
                 }
-                Loaded::Ready {
-                    hash,
-                    pixels: Some(p),
-                } => {
+                Loaded::Ready { hash, pixels: p } => {
                     todo.push((i, hash));
                     pixels.extend(p);
                 }
@@ -274,7 +275,8 @@ fn embed_images(
         let embedded = model.encoder.embed_images(pixels, todo.len())?;
         let mut records = Vec::with_capacity(todo.len());
         for ((i, hash), v) in todo.into_iter().zip(embedded) {
-            out.row_mut(i).assign(&ndarray::ArrayView1::from(v.as_slice()));
+            out.row_mut(i)
+                .assign(&ndarray::ArrayView1::from(v.as_slice()));
             present[i] = true;
             report.image.computed += 1;
             records.push((hash, v));
@@ -299,13 +301,13 @@ fn load_image(root: &Path, item: &Item, model: &Model, cache: &Cache) -> Loaded 
         Err(e) => return Loaded::Unreadable(format!("{} cannot be read ({e})", rel.display())),
     };
     let hash = cache::hash("image", &bytes);
-    if cache.get(&hash).is_some() {
-        return Loaded::Ready { hash, pixels: None };
+    if let Some(v) = cache.get(&hash) {
+        return Loaded::Cached(v.clone());
     }
     match image::load_from_memory(&bytes) {
         Ok(img) => Loaded::Ready {
             hash,
-            pixels: Some(model.preprocess.pixels(&img)),
+            pixels: model.preprocess.pixels(&img),
         },
         Err(e) => Loaded::Unreadable(format!("{} is not a readable image ({e})", rel.display())),
     }
@@ -329,7 +331,8 @@ fn embed_texts(
         for &i in chunk {
             let hash = cache::hash("text", texts[i].as_bytes());
             if let Some(v) = cache.get(&hash) {
-                out.row_mut(i).assign(&ndarray::ArrayView1::from(v.as_slice()));
+                out.row_mut(i)
+                    .assign(&ndarray::ArrayView1::from(v.as_slice()));
                 counts.cached += 1;
             } else {
                 todo.push((i, hash));
@@ -342,7 +345,8 @@ fn embed_texts(
         let embedded = model.encoder.embed_texts(&ids)?;
         let mut records = Vec::with_capacity(todo.len());
         for ((i, hash), v) in todo.into_iter().zip(embedded) {
-            out.row_mut(i).assign(&ndarray::ArrayView1::from(v.as_slice()));
+            out.row_mut(i)
+                .assign(&ndarray::ArrayView1::from(v.as_slice()));
             counts.computed += 1;
             records.push((hash, v));
         }

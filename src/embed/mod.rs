@@ -44,7 +44,11 @@ impl EmbedError {
 }
 
 /// Resolve `--model`: a local folder in the Hugging Face layout, or a hub id.
-pub fn resolve_model(model: &str, revision: &str, progress: bool) -> Result<ModelFiles, EmbedError> {
+pub fn resolve_model(
+    model: &str,
+    revision: &str,
+    progress: bool,
+) -> Result<ModelFiles, EmbedError> {
     let path = std::path::Path::new(model);
     if path.is_dir() {
         ModelFiles::local(path)

@@ -61,9 +61,8 @@ const OPENAI_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_1];
 
 impl Preprocess {
     pub fn read(path: &Path) -> Result<Preprocess, EmbedError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            EmbedError::input(format!("{}: cannot be read ({e}).", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| EmbedError::input(format!("{}: cannot be read ({e}).", path.display())))?;
         Preprocess::parse(&text)
             .map_err(|why| EmbedError::input(format!("{}: {why}", path.display())))
     }
@@ -138,7 +137,9 @@ impl Preprocess {
                 Some(Value::Array(a)) if a.len() == 3 && a.iter().all(Value::is_number) => {
                     Ok([0, 1, 2].map(|i| a[i].as_f64().unwrap_or(0.0) as f32))
                 }
-                Some(other) => Err(format!("`{name}` is {other}; expected three numbers (R, G, B).")),
+                Some(other) => Err(format!(
+                    "`{name}` is {other}; expected three numbers (R, G, B)."
+                )),
             }
         };
         let mean = triple("image_mean", OPENAI_MEAN)?;
@@ -292,8 +293,20 @@ mod tests {
 
     #[test]
     fn refuses_unknown_settings() {
-        assert!(Preprocess::parse(r#"{"resample": 7}"#).unwrap_err().contains("resample"));
-        assert!(Preprocess::parse(r#"{"image_std": [1, 0, 1]}"#).unwrap_err().contains("image_std"));
-        assert!(Preprocess::parse(r#"{"size": "x"}"#).unwrap_err().contains("`size`"));
+        assert!(
+            Preprocess::parse(r#"{"resample": 7}"#)
+                .unwrap_err()
+                .contains("resample")
+        );
+        assert!(
+            Preprocess::parse(r#"{"image_std": [1, 0, 1]}"#)
+                .unwrap_err()
+                .contains("image_std")
+        );
+        assert!(
+            Preprocess::parse(r#"{"size": "x"}"#)
+                .unwrap_err()
+                .contains("`size`")
+        );
     }
 }

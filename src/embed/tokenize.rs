@@ -21,7 +21,11 @@ pub struct TextTokenizer {
 
 impl TextTokenizer {
     /// Load `tokenizer.json` for a model with `max_len` positions and `vocab_size` token rows.
-    pub fn load(path: &Path, max_len: usize, vocab_size: usize) -> Result<TextTokenizer, EmbedError> {
+    pub fn load(
+        path: &Path,
+        max_len: usize,
+        vocab_size: usize,
+    ) -> Result<TextTokenizer, EmbedError> {
         let mut inner = Tokenizer::from_file(path).map_err(|e| {
             EmbedError::input(format!(
                 "{}: is not a readable Hugging Face tokenizer.json ({e}).",
