@@ -9,10 +9,12 @@ Two uses:
 Usage:
   python3 scripts/method_reference.py DATASET --perms perms.json [--k 100]
       [--compare predictions.csv] [--write labels.csv]
+      [--one-vs-rest CLASS [--rest CLASS] --write-ovr scores.csv]
 
 tests/fixtures/reference_sample_k{100,20}.csv were written by this script on sample_data with
 the permutations in tests/fixtures/reference_perms.json; tests/engine_reference.rs checks the
-engine against them.
+engine against them. tests/fixtures/reference_ovr_*.csv are its binary step (one class against
+the rest, docs/method.md) on sample_data; tests/engine_one_vs_rest.rs checks the engine's.
 """
 
 import argparse
@@ -116,6 +118,31 @@ def classify(X, K, perms, k, min_items):
     return base, tournament(X, K, pairs, perms)
 
 
+def one_vs_rest(X, K, c, rest, k, min_items):
+    """The binary step: class c against the rest (class `rest`, or the best other class),
+    at full dimension and on the top-k dimensions by cross ratio of the two kept sides.
+    Returns the selected dimensions and the four score columns."""
+    Xn, Kn = normalise(X), normalise(K)
+    S = Xn @ Kn.T
+    C, d = K.shape[0], X.shape[1]
+    others = [rest] if rest is not None else [b for b in range(C) if b != c]
+    floor = np.percentile(S.max(1), 10)
+    cs, rs = S[:, c], S[:, others].max(1)
+    gap = np.abs(cs - rs)
+    margin = np.percentile(gap, 25)
+    to_class = cs >= rs
+    keep = (np.maximum(cs, rs) >= floor) & (gap >= margin)
+    A, B = Xn[keep & to_class], Xn[keep & ~to_class]
+    if len(A) < min_items or len(B) < min_items:
+        dims = np.arange(d)
+    else:
+        dims = np.argsort(-cross_ratio(A, B), kind="stable")[: min(k, d)]
+    xs = X[:, dims]
+    sub_c = cos_on(xs, K[c, dims])
+    sub_r = np.max(np.stack([cos_on(xs, K[b, dims]) for b in others]), axis=0)
+    return dims, cs, rs, sub_c, sub_r
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("dataset")
@@ -124,6 +151,9 @@ def main():
     p.add_argument("--min-items", type=int, default=5)
     p.add_argument("--compare", help="predictions.csv of pairwise-audit classify")
     p.add_argument("--write", help="write id + the four label columns to this CSV")
+    p.add_argument("--one-vs-rest", help="also run the binary step for this class name")
+    p.add_argument("--rest", help="a class that stands for the rest (default: the others)")
+    p.add_argument("--write-ovr", help="write the binary step's scores to this CSV")
     args = p.parse_args()
 
     perms = json.load(open(args.perms))
@@ -151,6 +181,30 @@ def main():
             w.writerow(["id"] + [c for c, _ in cols])
             for i, id_ in enumerate(ids):
                 w.writerow([id_] + [names[labels[i]] for _, labels in cols])
+
+    if args.one_vs_rest:
+        c = names.index(args.one_vs_rest)
+        rest = names.index(args.rest) if args.rest else None
+        cols, dims_line = [], []
+        for modality in ("image", "text"):
+            X = load(args.dataset, modality)
+            if X is None:
+                continue
+            dims, *scores = one_vs_rest(X, K, c, rest, args.k, args.min_items)
+            dims_line.append(f"{modality}:" + " ".join(map(str, dims)))
+            for stage, (sc, sr) in (("full", scores[:2]), ("sub", scores[2:])):
+                cols += [(f"{modality}_{stage}_class", sc), (f"{modality}_{stage}_rest", sr)]
+            print(f"{modality}: {int((scores[2] >= scores[3]).sum())} items to {args.one_vs_rest}"
+                  f" on {len(dims)} dims")
+        if args.write_ovr:
+            with open(f"{args.dataset}/items.csv", newline="", encoding="utf-8-sig") as f:
+                ids = [r["id"] for r in csv.DictReader(f)]
+            with open(args.write_ovr, "w", newline="", encoding="utf-8") as f:
+                f.write("# dims " + " | ".join(dims_line) + "\n")
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(["id"] + [name for name, _ in cols])
+                for i, id_ in enumerate(ids):
+                    w.writerow([id_] + [repr(float(v[i])) for _, v in cols])
 
     if args.compare:
         with open(args.compare, newline="", encoding="utf-8") as f:

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::one_vs_rest::OneVsRest;
 use crate::selection::{self, PairBasis, PairRecord};
 use crate::tournament::{self, draw_permutations, validate_permutations};
 use rayon::prelude::*;
@@ -117,6 +118,8 @@ pub struct Classification {
     pub params: Params,
     pub image: Option<ModalityResult>,
     pub text: Option<ModalityResult>,
+    /// The binary step, when `params.one_vs_rest` asks for it.
+    pub one_vs_rest: Option<OneVsRest>,
 }
 
 impl Classification {
@@ -141,6 +144,9 @@ pub enum ClassifyError {
     /// The monitor's stop flag was set.
     #[error("the run was cancelled")]
     Cancelled,
+    /// `params.one_vs_rest` names a class the catalogue does not have (one sentence).
+    #[error("{0}")]
+    BadOneVsRest(String),
     /// `params.permutations` does not fit the number of classes (one sentence saying which
     /// round and what was expected).
     #[error("{0}")]
@@ -172,10 +178,14 @@ pub fn classify(
         }
         None => draw_permutations(num_classes, params.seed),
     };
+    if let Some(spec) = &params.one_vs_rest {
+        crate::one_vs_rest::resolve(ds, spec).map_err(ClassifyError::BadOneVsRest)?;
+    }
     let mut out = Classification {
         params: params.clone(),
         image: None,
         text: None,
+        one_vs_rest: None,
     };
     for m in ds.modalities() {
         if !params.modalities.contains(&m) {
@@ -199,6 +209,10 @@ pub fn classify(
             Modality::Image => out.image = Some(result),
             Modality::Text => out.text = Some(result),
         }
+    }
+    if let Some(spec) = &params.one_vs_rest {
+        let ovr = crate::one_vs_rest::run(ds, &out, spec, monitor)?;
+        out.one_vs_rest = Some(ovr.map_err(ClassifyError::BadOneVsRest)?);
     }
     Ok(out)
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod evaluate;
 pub mod metrics;
 pub mod moments;
+pub mod one_vs_rest;
 pub mod output;
 pub mod params;
 pub mod progress;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::audit::{Audit, Flags};
 use crate::metrics::MetricsReport;
+use crate::one_vs_rest::{BinaryTable, OneVsRest};
 use crate::scorers::Scorer;
 use crate::selection::PairRecord;
 use crate::{ClassId, Classification, Dataset, Modality, Monitor, Params, Stage};
@@ -21,6 +22,9 @@ pub const FILES: [&str; 5] = [
     "metrics.json",
     "duplicates.csv",
 ];
+
+/// Written beside `FILES` when the run has a binary step (`Params::one_vs_rest`).
+pub const ONE_VS_REST_FILE: &str = "one_vs_rest.csv";
 
 pub use crate::atomic_file::{WriteError, write_atomic};
 use crate::atomic_file::{parent, replace_file, sync_dir};
@@ -68,15 +72,29 @@ pub fn write_all(
     run: &RunInfo,
     monitor: &Monitor,
 ) -> Result<(), WriteError> {
-    monitor.begin(Stage::Write, None, FILES.len() as u64);
+    monitor.begin(
+        Stage::Write,
+        None,
+        (FILES.len() + usize::from(cls.one_vs_rest.is_some())) as u64,
+    );
     // The files are independent: formatting one overlaps with another's fsync.
-    let jobs: [&(dyn Fn() -> Result<(), WriteError> + Sync); 5] = [
-        &|| predictions(&dir.join(FILES[0]), ds, audit),
-        &|| flagged(&dir.join(FILES[1]), ds, audit),
-        &|| pairs(&dir.join(FILES[2]), ds, cls),
-        &|| metrics_file(&dir.join(FILES[3]), ds, cls, audit, metrics, run),
-        &|| duplicates(&dir.join(FILES[4]), ds, audit),
+    type Job<'a> = Box<dyn Fn() -> Result<(), WriteError> + Sync + 'a>;
+    let mut jobs: Vec<Job> = vec![
+        Box::new(|| predictions(&dir.join(FILES[0]), ds, audit)),
+        Box::new(|| flagged(&dir.join(FILES[1]), ds, audit)),
+        Box::new(|| pairs(&dir.join(FILES[2]), ds, cls)),
+        Box::new(|| metrics_file(&dir.join(FILES[3]), ds, cls, audit, metrics, run)),
+        Box::new(|| duplicates(&dir.join(FILES[4]), ds, audit)),
     ];
+    match &cls.one_vs_rest {
+        Some(ovr) => jobs.push(Box::new(|| {
+            one_vs_rest(&dir.join(ONE_VS_REST_FILE), ds, ovr)
+        })),
+        // A run without the step must not leave an earlier run's file looking like its own.
+        None => {
+            let _ = std::fs::remove_file(dir.join(ONE_VS_REST_FILE));
+        }
+    }
     let results: Vec<Result<(), WriteError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
@@ -255,6 +273,58 @@ pub const DUPLICATES_HEADER: [&str; 6] = [
 ];
 
 /// Look-alikes labelled differently (`audit::lookalikes`), the closest first.
+const ONE_VS_REST_HEADER: [&str; 13] = [
+    "id",
+    "annotation",
+    "kept",
+    "image_class",
+    "image_rest",
+    "image_sub_class",
+    "image_sub_rest",
+    "image_kept_side",
+    "text_class",
+    "text_rest",
+    "text_sub_class",
+    "text_sub_rest",
+    "text_kept_side",
+];
+
+/// Per item: whether the keep rule keeps it, and per view the four cosines of the binary step
+/// and which side (class / rest) it described, if any.
+fn one_vs_rest(path: &Path, ds: &Dataset, ovr: &OneVsRest) -> Result<(), WriteError> {
+    replace_file(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(ONE_VS_REST_HEADER)?;
+        let mut nums: [String; 8] = Default::default();
+        for i in 0..ds.len() {
+            let mut record: Vec<&str> = Vec::with_capacity(ONE_VS_REST_HEADER.len());
+            record.push(ds.items[i].id.as_str());
+            record.push(name(ds, ds.items[i].label));
+            record.push(if ovr.keeps(i, ovr.keep) { "1" } else { "0" });
+            let [a, b, c, d, e, f, g, h] = &mut nums;
+            for (m, bufs) in [
+                (Modality::Image, [a, b, c, d]),
+                (Modality::Text, [e, f, g, h]),
+            ] {
+                let v = ovr.get(m).filter(|v| v.has(i));
+                let [b0, b1, b2, b3] = bufs;
+                record.push(fixed6(b0, v.map(|v| v.full.class[i])));
+                record.push(fixed6(b1, v.map(|v| v.full.rest[i])));
+                record.push(fixed6(b2, v.map(|v| v.sub.class[i])));
+                record.push(fixed6(b3, v.map(|v| v.sub.rest[i])));
+                record.push(match v.and_then(|v| v.kept_side(i)) {
+                    Some(true) => "class",
+                    Some(false) => "rest",
+                    None => "",
+                });
+            }
+            csv.write_record(&record)?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
+}
+
 fn duplicates(path: &Path, ds: &Dataset, audit: &Audit) -> Result<(), WriteError> {
     replace_file(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
@@ -351,6 +421,9 @@ struct MetricsFile<'a> {
     /// view) but are annotated differently: the rows of `duplicates.csv`.
     look_alikes: usize,
     look_alike_cosine: f32,
+    /// The write-up's binary table, when the run had a binary step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    one_vs_rest: Option<BinaryTable>,
     dataset: DatasetInfo<'a>,
     metrics: &'a MetricsReport,
     flags: crate::audit::FlagCounts,
@@ -417,6 +490,10 @@ fn metrics_file(
             .map(|c| c.queue(crate::audit::estimate::DEFAULT_CUT).summary()),
         look_alikes: audit.lookalikes.len(),
         look_alike_cosine: crate::audit::lookalikes::SAME_COSINE,
+        one_vs_rest: cls
+            .one_vs_rest
+            .as_ref()
+            .map(|o| BinaryTable::compute(ds, o)),
         dataset: DatasetInfo {
             path: &run.dataset,
             items: ds.len(),

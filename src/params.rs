@@ -26,6 +26,8 @@ pub struct Params {
     pub modalities: Vec<Modality>,
     /// Explicit per-round permutations; when set they replace the seeded draw.
     pub permutations: Option<Vec<Vec<usize>>>,
+    /// Also score one class against the rest (the write-up's binary step).
+    pub one_vs_rest: Option<crate::one_vs_rest::OneVsRestParams>,
 }
 
 impl Default for Params {
@@ -40,6 +42,7 @@ impl Default for Params {
             seed: 0,
             modalities: vec![Modality::Image, Modality::Text],
             permutations: None,
+            one_vs_rest: None,
         }
     }
 }

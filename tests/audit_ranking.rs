@@ -111,6 +111,7 @@ fn classification(with_image: bool) -> Classification {
         params: Params::default(),
         image: with_image.then(|| result(Modality::Image, vec![0, 1, 1, 0, 2], scores.clone())),
         text: Some(result(Modality::Text, vec![0, 1, 0, 2, 1], scores)),
+        one_vs_rest: None,
     }
 }
 

@@ -70,6 +70,7 @@ fn agreement_scores_text_against_image_and_sources_against_the_annotation() {
         params: Params::default(),
         image: Some(result(Modality::Image, &IMAGE)),
         text: Some(result(Modality::Text, &TEXT)),
+        one_vs_rest: None,
     };
     let r = MetricsReport::compute(&dataset(), &cls);
     assert_eq!(r.agreement_convention, AGREEMENT_CONVENTION);
@@ -118,6 +119,7 @@ fn one_modality_has_no_agreement_row_and_unannotated_items_are_excluded() {
         params: Params::default(),
         image: None,
         text: Some(result(Modality::Text, &TEXT)),
+        one_vs_rest: None,
     };
     let r = MetricsReport::compute(&ds, &cls);
     assert!(r.agreement.is_empty());

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use pairwise_audit::{Modality, PairKey};
 
-use super::decisions::Verdict;
-use super::grid::{CellFilter, SortColumn};
-use super::state::Tab;
+use crate::app::grid::{CellFilter, SortColumn};
+use crate::app::review::decisions::Verdict;
+use crate::app::state::Tab;
 
 /// The review workflow (accept, relabel, skip, undo …) adds its actions here, with their
 /// labels and shortcuts in `label` and `shortcuts`, so menus, tooltips and a cheat sheet all
@@ -71,6 +71,10 @@ pub enum Command {
     /// Ask the platform where to keep the decision log (a read-only dataset folder).
     PickLogPath,
     UseLogPath(PathBuf),
+    /// Ask the platform for a folder to write the one-vs-rest kept items into.
+    CarveDialog,
+    /// Write the kept items into this folder as a catalogue, then open it.
+    CarveTo(PathBuf),
 }
 
 /// Keyboard movement through the grid.
@@ -131,6 +135,8 @@ impl Command {
             Command::ExportTo { .. } => "Export",
             Command::PickLogPath => "Choose where to keep the decision log…",
             Command::UseLogPath(_) => "Use decision log",
+            Command::CarveDialog => "Open the kept items as a catalogue…",
+            Command::CarveTo(_) => "Write the kept items",
         }
     }
 
@@ -259,5 +265,7 @@ pub enum Action {
     },
     /// A save dialog for the decision log; the shell answers with `Command::UseLogPath`.
     PickLogPath,
+    /// A folder dialog for the carved-out catalogue; the shell answers with `Command::CarveTo`.
+    PickCarveFolder,
     Quit,
 }

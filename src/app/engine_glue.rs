@@ -4,7 +4,7 @@
 use pairwise_audit::Modality;
 use pairwise_audit::tournament::{self, Match};
 
-use super::review::Results;
+use crate::app::review::Results;
 
 /// Item `i`'s tournament matches in modality `m`, replayed from the run's permutations
 /// (bit-identical to the run's decisions).

@@ -1,9 +1,9 @@
 //! The menu bar: File (open, recent, re-run, quit), View (panels, theme), and the open
 //! dataset's name and size.
 
-use super::AuditApp;
-use super::commands::Command;
-use super::state::Tab;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::state::Tab;
 
 pub fn bar(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     egui::MenuBar::new().ui(ui, |ui| {

@@ -4,37 +4,26 @@
 //! `AuditApp::apply` carries them out after every panel has drawn. Platform work (folder
 //! dialogs, quitting) leaves the UI as an `Action` that the shell performs, so the whole UI
 //! runs in tests without a display.
+//!
+//! Files are grouped by screen: `grid/` (the item table, its filters and thumbnails),
+//! `review/` (the run's results, the review strip, decisions and their actions), `panels/`
+//! (the side panel's tabs) and `tests/` (kittest flows); the shell, commands, state and worker
+//! that every screen shares sit at the top.
 
 mod commands;
-mod confusion;
-mod decisions;
-mod detail;
 mod engine_glue;
-mod filters;
 mod grid;
-mod inspector;
 #[cfg(feature = "parquet")]
 mod mapping_sheet;
 mod menu;
-mod metrics_panel;
+mod panels;
 mod review;
-mod review_actions;
-mod review_bar;
-mod settings;
 mod shell;
 mod state;
 mod status;
-mod thumbnails;
-mod url_fetch;
 mod widgets;
 mod worker;
 
-#[cfg(test)]
-mod bench;
-#[cfg(test)]
-mod layout_tests;
-#[cfg(test)]
-mod review_tests;
 #[cfg(test)]
 mod tests;
 
@@ -67,9 +56,9 @@ pub struct AuditApp {
     pub last_run: Option<String>,
     pub selected: Option<usize>,
     pub grid: grid::Grid,
-    pub inspector: inspector::InspectorState,
-    pub confusion: confusion::Cache,
-    pub thumbs: thumbnails::Thumbnails,
+    pub inspector: panels::inspector::InspectorState,
+    pub confusion: panels::confusion::Cache,
+    pub thumbs: grid::thumbnails::Thumbnails,
     /// Platform work for the shell.
     pub actions: Vec<Action>,
     /// Frames drawn so far.
@@ -77,17 +66,19 @@ pub struct AuditApp {
     /// Settings edited in the panel but not yet run.
     pub draft: pairwise_audit::Params,
     /// The loaded dataset's decision log, once open.
-    pub session: Option<decisions::Session>,
-    opening: Option<decisions::Opening>,
+    pub session: Option<review::decisions::Session>,
+    opening: Option<review::decisions::Opening>,
     /// Why the decision log could not be opened, until the user picks another place.
     pub log_error: Option<String>,
     /// Items marked with Ctrl/Shift-click; decisions apply to them when any are marked.
     pub marked: BTreeSet<usize>,
-    pub picker: Option<review_bar::Picker>,
+    pub picker: Option<review::bar::Picker>,
     /// A bulk verdict waiting for confirmation, with the items it would apply to.
-    pub pending_bulk: Option<(decisions::Verdict, Vec<u32>)>,
+    pub pending_bulk: Option<(review::decisions::Verdict, Vec<u32>)>,
     pub cheat_sheet: bool,
-    exports: Vec<review_actions::ExportJob>,
+    exports: Vec<review::actions::ExportJob>,
+    /// The one-vs-rest kept items being written as a catalogue, to be opened when done.
+    carve: Option<panels::one_vs_rest::CarveJob>,
     /// The last export's or bulk action's outcome, one line.
     pub last_export: Option<String>,
     pub draft_scorer: String,
@@ -131,9 +122,9 @@ impl AuditApp {
             last_run: None,
             selected: None,
             grid: grid::Grid::default(),
-            inspector: inspector::InspectorState::default(),
-            confusion: confusion::Cache::default(),
-            thumbs: thumbnails::Thumbnails::new(600, threads),
+            inspector: panels::inspector::InspectorState::default(),
+            confusion: panels::confusion::Cache::default(),
+            thumbs: grid::thumbnails::Thumbnails::new(600, threads),
             actions: Vec::new(),
             frames: 0,
             session: None,
@@ -144,6 +135,7 @@ impl AuditApp {
             pending_bulk: None,
             cheat_sheet: false,
             exports: Vec::new(),
+            carve: None,
             last_export: None,
             #[cfg(feature = "parquet")]
             mapping_sheet: None,
@@ -259,7 +251,9 @@ impl AuditApp {
                 .resizable(true)
                 .default_size(190.0)
                 .size_range(150.0..=(0.2 * width).max(150.0))
-                .show(ui, |ui| widgets::clipped(ui, |ui| filters::panel(ui, self)));
+                .show(ui, |ui| {
+                    widgets::clipped(ui, |ui| grid::filters::panel(ui, self))
+                });
         }
         if self.persisted.show_side_panel {
             egui::Panel::right("side")
@@ -272,9 +266,10 @@ impl AuditApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut cmds));
 
-        review_bar::overlays(&ctx, self, &mut cmds);
+        review::bar::overlays(&ctx, self, &mut cmds);
         #[cfg(feature = "parquet")]
         self.poll_sheet(&ctx);
+        self.poll_carve(&ctx);
         #[cfg(feature = "parquet")]
         self.mapping_sheet_ui(&ctx);
         self.drop_hint(&ctx);
@@ -356,11 +351,11 @@ impl AuditApp {
         });
         ui.separator();
         match self.persisted.tab {
-            Tab::Detail => detail::panel(ui, self, cmds),
-            Tab::Inspector => inspector::panel(ui, self, cmds),
-            Tab::Confusion => confusion::panel(ui, self, cmds),
-            Tab::Metrics => metrics_panel::panel(ui, self),
-            Tab::Settings => settings::panel(ui, self, cmds),
+            Tab::Detail => panels::detail::panel(ui, self, cmds),
+            Tab::Inspector => panels::inspector::panel(ui, self, cmds),
+            Tab::Confusion => panels::confusion::panel(ui, self, cmds),
+            Tab::Metrics => panels::metrics::panel(ui, self, cmds),
+            Tab::Settings => panels::settings::panel(ui, self, cmds),
         }
     }
 
@@ -414,9 +409,9 @@ impl AuditApp {
                 ui.label(egui::RichText::new(notice).color(ui.visuals().warn_fg_color));
             });
         }
-        filters::search_bar(ui, self, &results, cmds);
+        grid::filters::search_bar(ui, self, &results, cmds);
         self.log_banner(ui, cmds);
-        review_bar::strip(ui, self, &results, cmds);
+        review::bar::strip(ui, self, &results, cmds);
         grid::table(
             ui,
             &mut self.grid,
@@ -479,7 +474,7 @@ impl AuditApp {
                     self.thumbs.clear();
                     self.selected = None;
                     self.grid.filter = grid::Filter::default();
-                    self.inspector = inspector::InspectorState::default();
+                    self.inspector = panels::inspector::InspectorState::default();
                     self.marked.clear();
                     self.pending_bulk = None;
                     self.picker = None;
@@ -604,6 +599,8 @@ impl AuditApp {
                 self.persisted.tab = tab;
                 self.persisted.show_side_panel = true;
             }
+            Command::CarveDialog => self.actions.push(Action::PickCarveFolder),
+            Command::CarveTo(path) => self.start_carve(ctx, path),
             // Review commands were carried out by `apply_review` above.
             _ => {}
         }

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::AuditApp;
-use super::commands::{Action, Command};
-use super::state;
-use super::worker;
+use crate::app::AuditApp;
+use crate::app::commands::{Action, Command};
+use crate::app::state;
+use crate::app::worker;
 
 /// Open the app window (on `dataset`, else on `sample_data/`). Blocks until the window closes.
 pub fn run(dataset: Option<PathBuf>) -> Result<(), String> {
@@ -190,6 +190,13 @@ impl eframe::App for Shell {
                         .set_file_name("decisions.jsonl");
                     if let Some(path) = dialog.save_file() {
                         self.app.apply(ui.ctx(), Command::UseLogPath(path));
+                    }
+                }
+                Action::PickCarveFolder => {
+                    let dialog = rfd::FileDialog::new()
+                        .set_title("Folder for the kept items (a new, empty folder)");
+                    if let Some(path) = dialog.pick_folder() {
+                        self.app.apply(ui.ctx(), Command::CarveTo(path));
                     }
                 }
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),

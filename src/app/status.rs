@@ -1,7 +1,7 @@
 //! The bottom bar: the run's progress with Cancel, or a summary of the finished run.
 
-use super::AuditApp;
-use super::commands::Command;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
 
 pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
@@ -42,7 +42,7 @@ pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
             ui.separator();
         }
         if let Some(r) = &app.results
-            && let Some((progress, save_problem)) = super::review_bar::progress_text(app, r)
+            && let Some((progress, save_problem)) = crate::app::review::bar::progress_text(app, r)
         {
             ui.label(progress);
             match save_problem {

@@ -7,11 +7,12 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use pairwise_audit::audit::Audit;
+use pairwise_audit::classify::ClassifyError;
 use pairwise_audit::dataset::{LoadError, LoadOptions};
 use pairwise_audit::scorers::{scorer_by_name, scorer_names};
 use pairwise_audit::{Classification, Dataset, Monitor, Params, Progress};
 
-use super::review::{self, Results};
+use crate::app::review::{self, Results};
 
 /// Where a run's catalogue comes from.
 #[derive(Clone)]
@@ -87,8 +88,21 @@ pub fn engine_pipeline() -> Pipeline {
             }
             Source::Loaded(dataset) => dataset.clone(),
         };
-        let classification = pairwise_audit::classify(&dataset, &request.params, monitor)
-            .map_err(|_| JobError::Cancelled)?;
+        let mut params = request.params.clone();
+        // Settings carry the one-vs-rest class from catalogue to catalogue; one that this
+        // catalogue lacks is left out here (the Settings tab says so), not a failed run.
+        if params
+            .one_vs_rest
+            .as_ref()
+            .is_some_and(|spec| pairwise_audit::one_vs_rest::resolve(&dataset, spec).is_err())
+        {
+            params.one_vs_rest = None;
+        }
+        let classification =
+            pairwise_audit::classify(&dataset, &params, monitor).map_err(|e| match e {
+                ClassifyError::Cancelled => JobError::Cancelled,
+                other => JobError::Failed(other.to_string()),
+            })?;
         let audit = Audit::run(&dataset, &classification, scorer.as_ref(), monitor)
             .map_err(|_| JobError::Cancelled)?;
         Ok(Run {

@@ -85,6 +85,22 @@ pub struct ClassifyArgs {
     /// rest (one pass over each played pair's items).
     #[arg(long)]
     pub all_ratios: bool,
+    /// Also score CLASS against the rest (the write-up's binary step): one_vs_rest.csv, and
+    /// the binary table in metrics.json and the summary.
+    #[arg(long, value_name = "CLASS")]
+    pub one_vs_rest: Option<String>,
+    /// With --one-vs-rest or --keep: a class of the class table that stands for "everything
+    /// else" [default: the best of the other classes, item by item].
+    #[arg(long, value_name = "CLASS")]
+    pub rest: Option<String>,
+    /// Which views' sub-dimension decisions keep an item as the class: both (every view the
+    /// item has), either, image or text [default: both].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["both", "either", "image", "text"]))]
+    pub keep_rule: Option<String>,
+    /// Carve CLASS out of the catalogue: run the binary step for CLASS and write the items it
+    /// keeps to OUT/kept/ as a catalogue of their own, ready to be classified and reviewed.
+    #[arg(long, value_name = "CLASS")]
+    pub keep: Option<String>,
     /// No progress bars or warnings on stderr (the summary still goes to stdout).
     #[arg(long, short)]
     pub quiet: bool,

@@ -7,7 +7,9 @@ use std::time::Instant;
 use pairwise_audit::audit::Audit;
 use pairwise_audit::classify::ClassifyError;
 use pairwise_audit::dataset::LoadError;
+use pairwise_audit::dataset::subset::write_subset;
 use pairwise_audit::metrics::MetricsReport;
+use pairwise_audit::one_vs_rest::{KeepRule, OneVsRestParams};
 use pairwise_audit::output::{self, RunInfo, ScorerInfo, Timing};
 use pairwise_audit::scorers::scorer_by_name;
 use pairwise_audit::{Dataset, Modality, Monitor, Params, classify, tournament};
@@ -16,6 +18,9 @@ use super::CliError;
 use super::args::ClassifyArgs;
 use super::progress::Watcher;
 use super::summary;
+
+/// The folder under `--out` that `--keep` writes the carved-out catalogue into.
+pub const KEPT_FOLDER: &str = "kept";
 
 /// How many loader warnings to print before summarising the rest.
 const MAX_WARNINGS: usize = 5;
@@ -28,6 +33,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
         Some(p) => read_params(p)?,
         None => Params::default(),
     };
+    check_one_vs_rest(&args).map_err(CliError::BadInput)?;
     apply_flags(&mut params, &args);
     check_params(&params).map_err(CliError::BadInput)?;
     let perms = args.perms.as_deref().map(read_perms).transpose()?;
@@ -65,6 +71,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     clock.restart();
     let mut cls = classify(&ds, &params, &monitor).map_err(|e| match e {
         ClassifyError::BadPermutations(m) => CliError::BadInput(m),
+        ClassifyError::BadOneVsRest(m) => CliError::BadInput(m),
         ClassifyError::Cancelled => CliError::Internal(e.to_string()),
     })?;
     let classify_wall = clock.elapsed();
@@ -114,25 +121,45 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
     };
     output::write_all(&args.out, &ds, &cls, &audit, &metrics, &run, &monitor)
         .map_err(|e| CliError::Internal(e.to_string()))?;
+    let kept = match (&args.keep, &cls.one_vs_rest) {
+        (Some(_), Some(ovr)) => {
+            let rows = ovr.kept_items(ds.len());
+            let dir = args.out.join(KEPT_FOLDER);
+            let info =
+                write_subset(&ds, &rows, &dir).map_err(|e| CliError::Internal(e.to_string()))?;
+            Some((dir, info))
+        }
+        _ => None,
+    };
     clock.lap("write");
     clock.push("total".into(), started.elapsed().as_secs_f64());
     if let Some(w) = watcher {
         w.finish();
     }
 
-    print!(
-        "{}",
-        summary::render(&summary::Run {
-            dataset: &args.dataset,
-            out: &args.out,
-            ds: &ds,
-            cls: &cls,
-            audit: &audit,
-            metrics: &metrics,
-            scorer: &run.scorer,
-            timings: &clock.timings,
-        })
-    );
+    let rendered = summary::render(&summary::Run {
+        dataset: &args.dataset,
+        out: &args.out,
+        ds: &ds,
+        cls: &cls,
+        audit: &audit,
+        metrics: &metrics,
+        scorer: &run.scorer,
+        timings: &clock.timings,
+    });
+    print!("{rendered}");
+    if let Some((dir, info)) = kept {
+        println!(
+            "Wrote the {} kept items to {} — audit them with `pairwise-audit classify {} --out …` \
+             or open them in the app.",
+            info.items,
+            dir.display(),
+            dir.display()
+        );
+        for (m, n) in info.without_view {
+            println!("  {n} of them have no {m} view: their {m} rows there are zeros.");
+        }
+    }
     Ok(())
 }
 
@@ -170,6 +197,43 @@ fn apply_flags(params: &mut Params, args: &ClassifyArgs) {
     if let Some(m) = &args.modalities {
         params.modalities = m.clone();
     }
+    if let Some(class) = args.one_vs_rest.as_ref().or(args.keep.as_ref()) {
+        params.one_vs_rest = Some(OneVsRestParams {
+            class: class.clone(),
+            ..params.one_vs_rest.take().unwrap_or_default()
+        });
+    }
+    if let Some(spec) = params.one_vs_rest.as_mut() {
+        if let Some(rest) = &args.rest {
+            spec.rest = Some(rest.clone());
+        }
+        if let Some(rule) = args.keep_rule.as_deref().and_then(KeepRule::parse) {
+            spec.keep = rule;
+        }
+    }
+}
+
+/// The one-vs-rest flags that only make sense together.
+fn check_one_vs_rest(args: &ClassifyArgs) -> Result<(), String> {
+    if let (Some(a), Some(b)) = (&args.one_vs_rest, &args.keep)
+        && a != b
+    {
+        return Err(format!(
+            "--one-vs-rest {a} and --keep {b} name different classes; --keep CLASS runs the \
+             binary step for CLASS itself"
+        ));
+    }
+    if args.one_vs_rest.is_none() && args.keep.is_none() {
+        for (flag, set) in [
+            ("--rest", args.rest.is_some()),
+            ("--keep-rule", args.keep_rule.is_some()),
+        ] {
+            if set {
+                return Err(format!("{flag} needs --one-vs-rest CLASS or --keep CLASS"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Values the engine would accept but that make no sense, whether from a flag or a file.

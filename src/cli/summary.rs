@@ -1,11 +1,12 @@
 //! The short text report `classify` prints on stdout.
 
+use pairwise_audit::one_vs_rest::{AgainstAnnotation, BinaryTable};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use pairwise_audit::audit::{Audit, FlagKind};
 use pairwise_audit::metrics::MetricsReport;
-use pairwise_audit::output::{FILES, ScorerInfo, Timing};
+use pairwise_audit::output::{FILES, ONE_VS_REST_FILE, ScorerInfo, Timing};
 use pairwise_audit::{Classification, Dataset};
 
 /// How many of the most suspicious items the summary lists.
@@ -61,6 +62,10 @@ pub fn render(r: &Run<'_>) -> String {
                 row.method, row.scores.weighted_f1, row.scores.macro_f1, row.scores.accuracy
             );
         }
+    }
+
+    if let Some(ovr) = &r.cls.one_vs_rest {
+        binary_table(&mut s, &BinaryTable::compute(r.ds, ovr));
     }
 
     let counts = r.audit.counts();
@@ -216,7 +221,11 @@ pub fn render(r: &Run<'_>) -> String {
     for t in r.timings {
         let _ = writeln!(s, "  {:<28} {:>8.3}", t.stage, t.seconds);
     }
-    let _ = writeln!(s, "\nWrote {} in {}", FILES.join(", "), r.out.display());
+    let mut files = FILES.to_vec();
+    if r.cls.one_vs_rest.is_some() {
+        files.push(ONE_VS_REST_FILE);
+    }
+    let _ = writeln!(s, "\nWrote {} in {}", files.join(", "), r.out.display());
     s
 }
 
@@ -233,4 +242,64 @@ fn short(text: &str, max: usize) -> String {
 
 fn compact_json(perms: &[Vec<usize>]) -> String {
     serde_json::to_string(perms).unwrap_or_default()
+}
+
+/// The write-up's binary table: text vs image agreement and each view against the annotation,
+/// at full dimension and on the sub-dimensions.
+fn binary_table(s: &mut String, t: &BinaryTable) {
+    let rest = t
+        .rest
+        .as_deref()
+        .map_or("the other classes".to_string(), |r| format!("`{r}`"));
+    let _ = writeln!(
+        s,
+        "\nOne vs rest: `{}` against {rest} (acc/F1: each view against \"annotated `{}`\"):",
+        t.class, t.class
+    );
+    let _ = writeln!(
+        s,
+        "  {:<15} {:>16} {:>10} {:>10} {:>13} {:>13}",
+        "", "text vs image F1", "image says", "text says", "image acc/F1", "text acc/F1"
+    );
+    let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let count = |v: Option<usize>| v.map_or("–".to_string(), |v| v.to_string());
+    let vs = |a: &Option<AgainstAnnotation>| {
+        a.as_ref().map_or("–".to_string(), |a| {
+            format!("{:.3}/{:.3}", a.accuracy, a.weighted_f1)
+        })
+    };
+    for row in &t.rows {
+        let _ = writeln!(
+            s,
+            "  {:<15} {:>16} {:>10} {:>10} {:>13} {:>13}",
+            row.stage,
+            opt(row.text_vs_image_weighted_f1),
+            count(row.image_says_class),
+            count(row.text_says_class),
+            vs(&row.image_vs_annotation),
+            vs(&row.text_vs_annotation)
+        );
+    }
+    for v in &t.views {
+        let _ = writeln!(
+            s,
+            "  {}: kept {} + {} of {} + {} items to select {} dimensions{}",
+            v.modality,
+            v.kept[0],
+            v.kept[1],
+            v.candidates[0],
+            v.candidates[1],
+            v.dims.len(),
+            if v.fallback {
+                " (too few kept: every dimension)"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  kept as `{}` ({} views' sub-dimension decision): {} items",
+        t.class, t.keep_rule, t.kept
+    );
 }

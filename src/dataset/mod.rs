@@ -12,6 +12,7 @@ mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod shapes;
+pub mod subset;
 
 use std::path::{Path, PathBuf};
 

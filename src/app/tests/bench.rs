@@ -16,11 +16,11 @@ use ndarray::Array2;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::{Dataset, Monitor};
 
-use super::AuditApp;
-use super::commands::Command;
-use super::grid::SortColumn;
-use super::state::Persisted;
-use super::worker::{self, Request};
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::grid::SortColumn;
+use crate::app::state::Persisted;
+use crate::app::worker::{self, Request};
 
 /// `copies` copies of `ds`, embeddings nudged per copy.
 pub fn tiled(ds: &Dataset, copies: usize) -> Dataset {

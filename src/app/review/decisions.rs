@@ -12,7 +12,7 @@ use pairwise_audit::review::{
 };
 use pairwise_audit::{ClassId, Dataset, Modality};
 
-use super::review::Results;
+use crate::app::review::Results;
 
 /// What a reviewer can say about an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

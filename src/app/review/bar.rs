@@ -4,11 +4,11 @@
 use egui::RichText;
 use pairwise_audit::Modality;
 
-use super::AuditApp;
-use super::commands::Command;
-use super::decisions::Verdict;
-use super::review::Results;
-use super::widgets::{BUTTON_CLASS_CHARS, elide};
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::review::Results;
+use crate::app::review::decisions::Verdict;
+use crate::app::widgets::{BUTTON_CLASS_CHARS, elide};
 
 /// A class picker with type-to-search.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -157,7 +157,7 @@ pub fn progress_text(app: &AuditApp, r: &Results) -> Option<(String, Option<Stri
     for i in (0..r.rows.len()).filter(|&i| queued(i)) {
         total += 1;
         let status = s.status_of(i);
-        if status != super::decisions::UNREVIEWED {
+        if status != crate::app::review::decisions::UNREVIEWED {
             done += 1;
         }
         let decided = match status {
@@ -239,7 +239,7 @@ pub fn overlays(ctx: &egui::Context, app: &mut AuditApp, cmds: &mut Vec<Command>
             .resizable(false)
             .show(ctx, |ui| {
                 egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                    for (keys, label, tip) in super::commands::Command::cheat_sheet(ctx) {
+                    for (keys, label, tip) in crate::app::commands::Command::cheat_sheet(ctx) {
                         ui.label(RichText::new(keys).monospace().strong());
                         ui.label(label);
                         ui.weak(tip);

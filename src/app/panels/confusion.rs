@@ -3,12 +3,12 @@
 
 use egui::{Color32, Role, Sense, WidgetInfo};
 
-use super::AuditApp;
-use super::commands::Command;
-use super::grid::CellFilter;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::grid::CellFilter;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, source_name};
+use crate::app::review::{Results, source_name};
 
 /// The last matrix computed, so that the heatmap costs nothing per frame.
 #[derive(Default)]

@@ -4,15 +4,20 @@
 
 use egui::RichText;
 
-use super::AuditApp;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
 
-pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
+pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let Some(r) = app.results.clone() else {
         ui.weak("No results yet.");
         return;
     };
     estimate(ui, &r, app.persisted.queue_cut);
     ui.add_space(10.0);
+    if let Some(t) = &r.binary {
+        crate::app::panels::one_vs_rest::metrics(ui, t, cmds);
+        ui.add_space(10.0);
+    }
     let m = &r.metrics;
     ui.label(RichText::new("Agreement of text and image labels").strong());
     if m.agreement.is_empty() {
@@ -76,7 +81,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
 
 /// How many annotations are wrong (the engine's estimate), the likeliest confusions, and the
 /// queue at the current cut.
-fn estimate(ui: &mut egui::Ui, r: &super::review::Results, cut: u8) {
+fn estimate(ui: &mut egui::Ui, r: &crate::app::review::Results, cut: u8) {
     ui.label(RichText::new("Estimated wrong annotations").strong());
     let Some(cal) = &r.audit.calibration else {
         ui.weak("No estimate: fewer than 20 items have a suspicion score.");

@@ -7,10 +7,10 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use pairwise_audit::review::export::{ExportFormat, export, export_dataset};
 
-use super::AuditApp;
-use super::commands::{Action, Command};
-use super::decisions::{self, Opening, Verdict};
-use super::review_bar::Picker;
+use crate::app::AuditApp;
+use crate::app::commands::{Action, Command};
+use crate::app::review::bar::Picker;
+use crate::app::review::decisions::{self, Opening, Verdict};
 
 /// An export running on its own thread; the result is one sentence.
 pub struct ExportJob {
@@ -45,7 +45,7 @@ impl AuditApp {
     }
 
     /// Start opening the decision log of the loaded dataset (a new dataset, or a new place).
-    pub(super) fn open_log(&mut self, ctx: &egui::Context, path: Option<PathBuf>) {
+    pub(crate) fn open_log(&mut self, ctx: &egui::Context, path: Option<PathBuf>) {
         let Some(r) = &self.results else { return };
         if let Some(old) = self.session.take() {
             old.close_in_background();
@@ -56,7 +56,7 @@ impl AuditApp {
         self.opening = Some(Opening::start(ctx, r.dataset.clone(), path));
     }
 
-    pub(super) fn poll_review(&mut self) {
+    pub(crate) fn poll_review(&mut self) {
         if let Some(opening) = &self.opening
             && let Some(result) = opening.poll()
         {
@@ -95,7 +95,7 @@ impl AuditApp {
     }
 
     /// Returns true when the command was a review command.
-    pub(super) fn apply_review(&mut self, ctx: &egui::Context, cmd: &Command) -> bool {
+    pub(crate) fn apply_review(&mut self, ctx: &egui::Context, cmd: &Command) -> bool {
         match cmd {
             Command::Decide(v) => self.decide(*v),
             Command::OpenClassPicker => {

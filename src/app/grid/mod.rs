@@ -1,19 +1,23 @@
 //! The item table: a virtualized `TableBuilder` over a cached order of row indices. The order
 //! (filter + sort) is recomputed only when its inputs change, never per frame.
 
+pub(crate) mod filters;
+pub(crate) mod thumbnails;
+pub(crate) mod url_fetch;
+
 use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use pairwise_audit::{ClassId, Modality};
 
-use super::commands::Command;
-use super::decisions::{Session, StatusFilter};
+use crate::app::commands::Command;
+use crate::app::review::decisions::{Session, StatusFilter};
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
-use super::thumbnails::Thumbnails;
+use crate::app::grid::thumbnails::Thumbnails;
+use crate::app::review::{Results, flag_label, flag_short, flag_tooltip, source_name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SortColumn {
@@ -83,6 +87,8 @@ pub struct Filter {
     pub queue: Option<u8>,
     /// Only items that look the same as another one annotated differently.
     pub lookalikes: bool,
+    /// Only the items the one-vs-rest step keeps (`true`) or leaves (`false`).
+    pub one_vs_rest: Option<bool>,
 }
 
 impl Filter {
@@ -102,6 +108,11 @@ impl Filter {
             return false;
         }
         if self.lookalikes && r.lookalikes[i].is_empty() {
+            return false;
+        }
+        if let Some(kept) = self.one_vs_rest
+            && r.kept.get(i).copied() != Some(kept)
+        {
             return false;
         }
         if self.flag.is_some_and(|f| row.flag != f) {
@@ -409,7 +420,7 @@ fn table_at_width(
                     cmds.push(Command::SortBy(col));
                 }
                 if sort == col {
-                    super::widgets::sort_arrow(ui, desc);
+                    crate::app::widgets::sort_arrow(ui, desc);
                 }
             });
         }

@@ -13,14 +13,14 @@ use pairwise_audit::Modality;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::review::ReviewStatus;
 
-use super::AuditApp;
-use super::commands::{Action, Command};
-use super::review::{Results, flag_label};
-use super::state::Persisted;
-use super::worker;
+use crate::app::AuditApp;
+use crate::app::commands::{Action, Command};
+use crate::app::review::{Results, flag_label};
+use crate::app::state::Persisted;
+use crate::app::worker;
 
 /// sample_data's tables and embeddings copied, its images linked.
-pub(super) fn dataset_copy() -> tempfile::TempDir {
+pub(crate) fn dataset_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     for f in [
@@ -45,7 +45,7 @@ fn harness() -> Harness<'static, AuditApp> {
 }
 
 /// Open `dir`, wait for the run and for the decision log.
-pub(super) fn open(h: &mut Harness<'_, AuditApp>, dir: &Path) -> Arc<Results> {
+pub(crate) fn open(h: &mut Harness<'_, AuditApp>, dir: &Path) -> Arc<Results> {
     let ctx = h.ctx.clone();
     h.state_mut()
         .apply(&ctx, Command::OpenDataset(dir.to_path_buf()));

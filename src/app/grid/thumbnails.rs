@@ -52,7 +52,7 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     /// Images given as URLs are downloaded here first (by the decoder threads).
-    urls: super::url_fetch::Fetcher,
+    urls: crate::app::grid::url_fetch::Fetcher,
     wake: Condvar,
     /// Set on the first frame; the decoders wake the UI through it.
     ctx: Mutex<Option<egui::Context>>,
@@ -78,7 +78,9 @@ impl Thumbnails {
         Thumbnails::with_fetcher(
             capacity,
             threads,
-            super::url_fetch::Fetcher::new(super::url_fetch::Fetcher::default_cache_dir()),
+            crate::app::grid::url_fetch::Fetcher::new(
+                crate::app::grid::url_fetch::Fetcher::default_cache_dir(),
+            ),
         )
     }
 
@@ -86,7 +88,7 @@ impl Thumbnails {
     pub fn with_fetcher(
         capacity: usize,
         threads: usize,
-        urls: super::url_fetch::Fetcher,
+        urls: crate::app::grid::url_fetch::Fetcher,
     ) -> Thumbnails {
         let shared = Arc::new(Shared {
             urls,
@@ -314,7 +316,7 @@ fn decode_loop(shared: &Shared) {
         let image = match request
             .path
             .to_str()
-            .filter(|p| super::url_fetch::is_url(p))
+            .filter(|p| crate::app::grid::url_fetch::is_url(p))
         {
             Some(url) => shared
                 .urls
@@ -450,7 +452,7 @@ mod tests {
         let mut t = Thumbnails::with_fetcher(
             16,
             2,
-            super::super::url_fetch::Fetcher::new(cache.path().to_path_buf()),
+            crate::app::grid::url_fetch::Fetcher::new(cache.path().to_path_buf()),
         );
         let ctx = egui::Context::default();
         let good = PathBuf::from(format!("{base}/a.png"));

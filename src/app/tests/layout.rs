@@ -7,9 +7,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pairwise_audit::synth::{self, SynthParams};
 
-use super::AuditApp;
-use super::state::Persisted;
-use super::worker;
+use crate::app::AuditApp;
+use crate::app::state::Persisted;
+use crate::app::worker;
 
 /// A synthetic catalogue in `dir` whose classes are named by `name(c)`.
 fn catalogue(dir: &Path, n: usize, classes: usize, name: impl Fn(usize) -> String) {
@@ -29,7 +29,7 @@ fn open(size: [f32; 2], dir: &Path) -> Harness<'static, AuditApp> {
     let mut h = Harness::builder()
         .with_size(size)
         .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app);
-    super::review_tests::open(&mut h, dir);
+    crate::app::tests::review::open(&mut h, dir);
     h.run_steps(1);
     h
 }
@@ -150,7 +150,7 @@ fn long_class_names_keep_every_control_on_screen() {
 
 #[test]
 fn the_sample_with_images_and_a_notice_keeps_the_grid_under_the_strip() {
-    let dir = super::review_tests::dataset_copy();
+    let dir = crate::app::tests::review::dataset_copy();
     let mut h = open([1500.0, 920.0], dir.path());
     assert!(h.state().results.as_ref().unwrap().notice.is_some());
     sweep(&mut h);

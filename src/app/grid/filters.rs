@@ -3,11 +3,11 @@
 use egui::RichText;
 use pairwise_audit::ClassId;
 
-use super::AuditApp;
-use super::commands::Command;
-use super::decisions::StatusFilter;
-use super::grid::flag_colour;
-use super::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::grid::flag_colour;
+use crate::app::review::decisions::StatusFilter;
+use crate::app::review::{FLAG_KINDS, Results, flag_label, flag_tooltip};
 
 /// The filters edit `app.grid.filter` in place: they are the widgets' own state, and the grid
 /// recomputes its order from them at its next draw.
@@ -49,6 +49,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp) {
         {
             filter.lookalikes = !filter.lookalikes;
         }
+        crate::app::panels::one_vs_rest::filter(ui, &r, filter);
         ui.add_space(8.0);
         ui.heading("Classes");
         class_combo(ui, "Annotation", &r, &mut filter.annotation);
@@ -106,7 +107,12 @@ fn class_combo(
 }
 
 /// The review queue: toggle it as a filter and move its cut, seeing the expected precision.
-fn queue_filter(ui: &mut egui::Ui, r: &Results, filter: &mut super::grid::Filter, cut: &mut u8) {
+fn queue_filter(
+    ui: &mut egui::Ui,
+    r: &Results,
+    filter: &mut crate::app::grid::Filter,
+    cut: &mut u8,
+) {
     ui.add_space(8.0);
     ui.heading("Review queue");
     let Some(stats) = r.queue_stats(f64::from(*cut) / 100.0) else {

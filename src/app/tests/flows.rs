@@ -10,11 +10,11 @@ use egui_kittest::kittest::Queryable;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::{Modality, Monitor, PairKey, Stage};
 
-use super::AuditApp;
-use super::commands::{Action, Command};
-use super::review::{Results, flag_label};
-use super::state::{Persisted, Tab};
-use super::worker::{self, JobError, Pipeline, Request};
+use crate::app::AuditApp;
+use crate::app::commands::{Action, Command};
+use crate::app::review::{Results, flag_label};
+use crate::app::state::{Persisted, Tab};
+use crate::app::worker::{self, JobError, Pipeline, Request};
 
 fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
@@ -43,7 +43,7 @@ fn harness(pipeline: Pipeline) -> Harness<'static, AuditApp> {
 }
 
 /// Step frames until the run ends (bounded).
-fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
+pub(super) fn wait_for_run(h: &mut Harness<'_, AuditApp>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.state().is_running() {
         assert!(
@@ -64,7 +64,7 @@ fn open(h: &mut Harness<'_, AuditApp>, path: PathBuf) {
 }
 
 /// The app on sample_data/, run finished.
-fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
+pub(super) fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
     let mut h = harness(worker::engine_pipeline());
     open(&mut h, sample_dir());
     let r = h
@@ -75,7 +75,7 @@ fn opened() -> (Harness<'static, AuditApp>, Arc<Results>) {
     (h, r)
 }
 
-fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
+pub(super) fn shown(h: &Harness<'_, AuditApp>) -> Vec<usize> {
     h.state().grid.order().iter().map(|&i| i as usize).collect()
 }
 
@@ -177,7 +177,7 @@ fn clicking_a_row_shows_its_detail() {
     assert!(h.query_all_by_label(&item.description).count() >= 1);
     h.get_by_label("image: cosine to each class");
     h.get_by_label("text: tournament path");
-    let path = super::engine_glue::trace(&r, i, Modality::Image).unwrap();
+    let path = crate::app::engine_glue::trace(&r, i, Modality::Image).unwrap();
     assert_eq!(path.len(), r.dataset.num_classes() - 1, "C − 1 matches");
     let last = path.last().unwrap();
     assert_eq!(Some(last.winner), r.rows[i].pairwise(Modality::Image));

@@ -2,8 +2,8 @@
 
 use pairwise_audit::Modality;
 
-use super::AuditApp;
-use super::commands::Command;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let dim = app.results.as_ref().map(|r| r.dataset.dim());
@@ -69,6 +69,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
             ui.end_row();
         });
     scorer_picker(ui, &mut app.draft_scorer);
+    crate::app::panels::one_vs_rest::settings(ui, &mut app.draft, app.results.as_deref());
     if app.draft.permutations.is_some() {
         ui.weak(
             "Explicit tournament permutations are set (from a params file); the seed is ignored.",

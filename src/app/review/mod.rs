@@ -2,11 +2,16 @@
 //! and filters on, computed once on the worker thread so that no frame walks the engine's
 //! arrays.
 
+pub(crate) mod actions;
+pub(crate) mod bar;
+pub(crate) mod decisions;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use pairwise_audit::audit::{Audit, FlagKind};
 use pairwise_audit::metrics::{LabelSource, MetricsReport};
+use pairwise_audit::one_vs_rest::BinaryTable;
 use pairwise_audit::scorers::Evidence;
 use pairwise_audit::{ClassId, Classification, Dataset, Modality};
 
@@ -121,6 +126,10 @@ pub struct Results {
     /// (`audit.lookalikes`); empty for most.
     pub lookalikes: Vec<Vec<usize>>,
     pub elapsed: Duration,
+    /// The binary step's table and, per item, whether its keep rule keeps it (empty without
+    /// a binary step).
+    pub binary: Option<BinaryTable>,
+    pub kept: Vec<bool>,
     /// The last `queue_stats` answer and its cut: the filter column asks every frame, and a
     /// pass over a million probabilities is not free.
     queue_cache: std::sync::Mutex<Option<(u64, Option<QueueStats>)>>,
@@ -261,6 +270,14 @@ pub fn build(
         lookalikes[p.a].push(p.b);
         lookalikes[p.b].push(p.a);
     }
+    let binary = classification
+        .one_vs_rest
+        .as_ref()
+        .map(|o| BinaryTable::compute(&dataset, o));
+    let kept = classification
+        .one_vs_rest
+        .as_ref()
+        .map_or_else(Vec::new, |o| (0..n).map(|i| o.keeps(i, o.keep)).collect());
     Results {
         generation,
         dataset,
@@ -276,6 +293,8 @@ pub fn build(
         flag_counts,
         lookalikes,
         elapsed,
+        binary,
+        kept,
         queue_cache: std::sync::Mutex::new(None),
     }
 }

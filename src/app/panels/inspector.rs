@@ -6,13 +6,14 @@ use std::sync::{Arc, OnceLock};
 
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
+use pairwise_audit::one_vs_rest::{BinaryView, DimSet};
 use pairwise_audit::selection::PairRecord;
 use pairwise_audit::{ClassId, Modality, PairKey};
 
-use super::AuditApp;
-use super::commands::Command;
-use super::review::Results;
-use super::widgets::swatch;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::review::Results;
+use crate::app::widgets::swatch;
 
 /// The inspector's choices, plus a cache of the histogram on screen.
 #[derive(Default)]
@@ -21,6 +22,8 @@ pub struct InspectorState {
     /// `None`: follow the selected item (annotation vs challenger).
     pub pair: Option<PairKey>,
     pub dim: Option<usize>,
+    /// Show the run's one-vs-rest step (class against the rest) instead of a pair.
+    pub binary: bool,
     hist: Option<(HistKey, Histograms)>,
     /// A pair whose every-dimension ratios the run did not keep (many classes), computed on
     /// a thread of its own so that the frame never waits for a pass over the items.
@@ -81,6 +84,7 @@ impl InspectorState {
         self.modality = Some(m);
         self.pair = Some(pair);
         self.dim = None;
+        self.binary = false;
     }
 }
 
@@ -88,7 +92,8 @@ impl InspectorState {
 struct HistKey {
     generation: u64,
     modality: Modality,
-    pair: PairKey,
+    /// `None`: the one-vs-rest sides.
+    pair: Option<PairKey>,
     dim: usize,
 }
 
@@ -146,6 +151,34 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
             st.dim = None;
         }
     });
+    if let Some(ovr) = r.classification.one_vs_rest.as_ref() {
+        let class = r.dataset.class_name(ovr.class);
+        ui.horizontal(|ui| {
+            ui.label("show");
+            if ui.selectable_label(!st.binary, "a class pair").clicked() && st.binary {
+                st.binary = false;
+                st.dim = None;
+            }
+            if ui
+                .selectable_label(st.binary, format!("{class} vs rest"))
+                .on_hover_text("The one-vs-rest step: the class against the rest of the catalogue")
+                .clicked()
+                && !st.binary
+            {
+                st.binary = true;
+                st.dim = None;
+            }
+        });
+        if st.binary {
+            match ovr.get(m) {
+                Some(view) => binary(ui, st, &r, view, ovr.class, ovr.rest, app.selected),
+                None => {
+                    ui.weak("The one-vs-rest step did not run on this modality.");
+                }
+            }
+            return;
+        }
+    }
     let c = r.dataset.num_classes();
     if c < 2 {
         ui.weak("A pair needs at least two classes.");
@@ -186,7 +219,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         st.dim = rec.dims.first().map(|&d| d as usize);
     }
     pair_facts(ui, &r, rec);
-    ratio_chart(ui, st, rec, m);
+    ratio_chart(ui, st, &rec.ratios, &rec.dims, ("ratios", m, rec.pair));
     if let Some(dim) = st.dim {
         histogram(ui, st, &r, m, rec, dim, app.selected);
     } else {
@@ -244,14 +277,20 @@ fn pair_facts(ui: &mut egui::Ui, r: &Results, rec: &PairRecord) {
     });
 }
 
-fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: Modality) {
-    let mut ranked: Vec<usize> = (0..rec.ratios.len()).collect();
-    ranked.sort_by(|&x, &y| rec.ratios[y].total_cmp(&rec.ratios[x]).then(x.cmp(&y)));
-    let selected: std::collections::HashSet<u32> = rec.dims.iter().copied().collect();
+fn ratio_chart(
+    ui: &mut egui::Ui,
+    st: &mut InspectorState,
+    ratios: &[f64],
+    dims: &[u32],
+    id: impl std::hash::Hash + std::fmt::Debug,
+) {
+    let mut ranked: Vec<usize> = (0..ratios.len()).collect();
+    ranked.sort_by(|&x, &y| ratios[y].total_cmp(&ratios[x]).then(x.cmp(&y)));
+    let selected: std::collections::HashSet<u32> = dims.iter().copied().collect();
     ui.horizontal_wrapped(|ui| {
         ui.weak("top:");
         for &d in ranked.iter().take(8) {
-            let text = format!("d{d} ({:.3})", rec.ratios[d]);
+            let text = format!("d{d} ({:.3})", ratios[d]);
             if ui.selectable_label(st.dim == Some(d), text).clicked() {
                 st.dim = Some(d);
             }
@@ -269,8 +308,8 @@ fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: 
             } else {
                 grey
             };
-            let v = if rec.ratios[d].is_finite() {
-                rec.ratios[d]
+            let v = if ratios[d].is_finite() {
+                ratios[d]
             } else {
                 1.0
             };
@@ -286,7 +325,7 @@ fn ratio_chart(ui: &mut egui::Ui, st: &mut InspectorState, rec: &PairRecord, m: 
     let chart = BarChart::new("cross ratio", bars).element_formatter(Box::new(|bar, _| {
         format!("{}: cross ratio {:.4}", bar.name, bar.value + 1.0)
     }));
-    let resp = Plot::new(("ratios", m, rec.pair))
+    let resp = Plot::new(id)
         .height(170.0)
         .include_y(1.0)
         .allow_drag(false)
@@ -333,7 +372,7 @@ fn histogram(
     let key = HistKey {
         generation: r.generation,
         modality: m,
-        pair: rec.pair,
+        pair: Some(rec.pair),
         dim,
     };
     if st.hist.as_ref().map(|(k, _)| *k) != Some(key) {
@@ -351,12 +390,42 @@ fn histogram(
         st.hist = Some((key, bin(&values)));
     }
     let (_, h) = st.hist.as_ref().expect("computed above");
-    let (a, b) = (
+    let names = [
         r.class_name(Some(rec.pair.a)),
         r.class_name(Some(rec.pair.b)),
-    );
+    ];
     let ratio = rec.ratios.get(dim).copied().unwrap_or(f64::NAN);
     let rank = rec.dims.iter().position(|&d| d as usize == dim);
+    let marker = selected.map(|i| {
+        (
+            r.dataset.items[i].id.clone(),
+            x[[i, dim]] as f64 * res.inv_norms[i],
+        )
+    });
+    draw_histograms(
+        ui,
+        h,
+        names,
+        dim,
+        ratio,
+        rank,
+        marker,
+        ("hist", m, rec.pair, dim),
+    );
+}
+
+/// One dimension's two histograms, with the selected item's value marked.
+#[allow(clippy::too_many_arguments)]
+fn draw_histograms(
+    ui: &mut egui::Ui,
+    h: &Histograms,
+    names: [&str; 2],
+    dim: usize,
+    ratio: f64,
+    rank: Option<usize>,
+    marker: Option<(String, f64)>,
+    id: impl std::hash::Hash + std::fmt::Debug,
+) {
     ui.label(
         RichText::new(format!(
             "dimension {dim}: cross ratio {ratio:.4}{}",
@@ -380,16 +449,10 @@ fn histogram(
                         .stroke(egui::Stroke::new(1.0, colour))
                 })
                 .collect();
-            BarChart::new(format!("{} (n = {})", [a, b][side], h.counts[side]), bars).color(colour)
+            BarChart::new(format!("{} (n = {})", names[side], h.counts[side]), bars).color(colour)
         })
         .collect();
-    let marker = selected.map(|i| {
-        (
-            r.dataset.items[i].id.clone(),
-            x[[i, dim]] as f64 * res.inv_norms[i],
-        )
-    });
-    Plot::new(("hist", m, rec.pair, dim))
+    Plot::new(id)
         .height(170.0)
         .legend(egui_plot::Legend::default())
         .allow_drag(false)
@@ -408,6 +471,102 @@ fn histogram(
                 );
             }
         });
+}
+
+/// The one-vs-rest step on one modality: the two sides' counts, every dimension's cross ratio
+/// of the class against the rest, and one dimension's two distributions.
+fn binary(
+    ui: &mut egui::Ui,
+    st: &mut InspectorState,
+    r: &Results,
+    view: &BinaryView,
+    class: ClassId,
+    rest: Option<ClassId>,
+    selected: Option<usize>,
+) {
+    let m = view.modality;
+    let Some(x) = r.dataset.embeddings(m) else {
+        return;
+    };
+    let class_name = r.dataset.class_name(class);
+    let rest_name = rest.map_or("the rest", |c| r.dataset.class_name(c));
+    egui::Grid::new("binary facts")
+        .num_columns(3)
+        .spacing([14.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            ui.colored_label(COLOUR_A, class_name);
+            ui.colored_label(COLOUR_B, rest_name);
+            ui.end_row();
+            ui.weak("candidates (full dimension)");
+            ui.label(view.candidates[0].to_string());
+            ui.label(view.candidates[1].to_string());
+            ui.end_row();
+            ui.weak("kept");
+            ui.label(format!("kept {}", view.kept[0]));
+            ui.label(format!("kept {}", view.kept[1]));
+            ui.end_row();
+        });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("floor {:.4}", view.floor));
+        ui.label(format!("margin {:.4}", view.margin));
+        ui.label(format!("{} dimensions kept", view.dims.len()));
+        if view.fallback {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "fallback: too few items, all dimensions used",
+            );
+        }
+    });
+    if st.dim.is_none() {
+        st.dim = view.dims.first().map(|&d| d as usize);
+    }
+    ratio_chart(
+        ui,
+        st,
+        &view.ratios,
+        &view.dims,
+        ("binary ratios", m, class),
+    );
+    let Some(dim) = st.dim.filter(|&d| d < x.ncols()) else {
+        return;
+    };
+    let key = HistKey {
+        generation: r.generation,
+        modality: m,
+        pair: None,
+        dim,
+    };
+    let Some(res) = r.classification.get(m) else {
+        return;
+    };
+    if st.hist.as_ref().map(|(k, _)| *k) != Some(key) {
+        let mut values: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for i in 0..x.nrows() {
+            if let Some(to_class) = view.says_class(i, DimSet::Full) {
+                values[usize::from(!to_class)].push(x[[i, dim]] as f64 * res.inv_norms[i]);
+            }
+        }
+        st.hist = Some((key, bin(&values)));
+    }
+    let (_, h) = st.hist.as_ref().expect("computed above");
+    let rank = view.dims.iter().position(|&d| d as usize == dim);
+    let marker = selected.filter(|&i| view.has(i)).map(|i| {
+        (
+            r.dataset.items[i].id.clone(),
+            x[[i, dim]] as f64 * res.inv_norms[i],
+        )
+    });
+    draw_histograms(
+        ui,
+        h,
+        [class_name, rest_name],
+        dim,
+        view.ratios[dim],
+        rank,
+        marker,
+        ("binary hist", m, dim),
+    );
 }
 
 /// Shared-range histograms normalised per class, so classes of different size compare.

@@ -5,14 +5,14 @@ use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot};
 use pairwise_audit::{ClassId, Modality, PairKey};
 
-use super::AuditApp;
-use super::commands::Command;
-use super::grid::flag_colour;
+use crate::app::AuditApp;
+use crate::app::commands::Command;
+use crate::app::grid::flag_colour;
 use pairwise_audit::audit::FlagKind;
 use pairwise_audit::metrics::LabelSource;
 
-use super::review::{Results, flag_label, flag_tooltip};
-use super::widgets::{BUTTON_CLASS_CHARS, elide, swatch};
+use crate::app::review::{Results, flag_label, flag_tooltip};
+use crate::app::widgets::{BUTTON_CLASS_CHARS, elide, swatch};
 
 pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     let Some(r) = app.results.clone() else {
@@ -250,7 +250,7 @@ fn four_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
 }
 
 fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {
-    let matches = super::engine_glue::trace(r, i, m);
+    let matches = crate::app::engine_glue::trace(r, i, m);
     match matches {
         None => {
             ui.weak("(the tournament path is not available for this run)");

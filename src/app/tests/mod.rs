@@ -1,0 +1,7 @@
+//! The app driven as a user drives it (egui_kittest), and its frame-time benchmark.
+
+mod bench;
+mod flows;
+mod layout;
+mod one_vs_rest;
+pub(crate) mod review;
