@@ -13,7 +13,8 @@ fn one_class_against_the_rest_from_settings_to_a_carved_out_catalogue() {
     let (mut h, r) = opened();
     // Some sample descriptions hold "✓", which egui's bundled fonts lack: the app draws a box
     // for it, as it does outside tests, when the carve-out's grid shows them.
-    h.ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
+    h.ctx
+        .set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
     assert!(r.binary.is_none());
     h.get_by_label("Settings").click();
     h.run_steps(2);
