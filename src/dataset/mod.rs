@@ -115,6 +115,9 @@ impl ViewMasks {
     }
 }
 
+/// A folder catalogue's items, classes and the warnings reading them gave.
+pub type FolderTables = (Vec<Item>, Vec<ClassInfo>, Vec<String>);
+
 /// Why `Dataset::load_with` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -254,9 +257,7 @@ impl Dataset {
 
     /// Only the two tables of a folder catalogue (items.csv and classes.csv), checked as a
     /// load checks them, for tools that make the embeddings (`embed`).
-    pub fn read_folder_tables(
-        root: &Path,
-    ) -> Result<(Vec<Item>, Vec<ClassInfo>, Vec<String>), DatasetError> {
+    pub fn read_folder_tables(root: &Path) -> Result<FolderTables, DatasetError> {
         if !root.is_dir() {
             return Err(DatasetError::NotAFolder {
                 path: root.to_path_buf(),

@@ -89,13 +89,13 @@ pub fn parse(text: &str) -> Result<ClipShapes, String> {
             vision.num_attention_heads,
         ),
     ] {
-        if heads == 0 || hidden % heads != 0 {
+        if heads == 0 || !hidden.is_multiple_of(heads) {
             return Err(format!(
                 "{tower}: hidden_size {hidden} is not a multiple of num_attention_heads {heads}."
             ));
         }
     }
-    if vision.patch_size == 0 || vision.image_size % vision.patch_size != 0 {
+    if vision.patch_size == 0 || !vision.image_size.is_multiple_of(vision.patch_size) {
         return Err(format!(
             "vision_config: image_size {} is not a multiple of patch_size {}.",
             vision.image_size, vision.patch_size

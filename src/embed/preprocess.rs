@@ -57,7 +57,7 @@ impl Resample {
 }
 
 const OPENAI_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-const OPENAI_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_1];
+const OPENAI_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
 
 impl Preprocess {
     pub fn read(path: &Path) -> Result<Preprocess, EmbedError> {
