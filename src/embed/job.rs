@@ -94,6 +94,12 @@ pub fn embed_catalogue(
     options: &EmbedOptions,
     monitor: &Monitor,
 ) -> Result<EmbedReport, EmbedError> {
+    if crate::dataset::is_table_catalogue(root) {
+        return Err(EmbedError::input(format!(
+            "{}: is a table (Parquet) catalogue; embed works on folder catalogues (items.csv, classes.csv and images), whose .npy files it writes.",
+            root.display()
+        )));
+    }
     let (items, classes, warnings) =
         Dataset::read_folder_tables(root).map_err(|e| EmbedError::input(e.to_string()))?;
     let key = model.cache_key();
