@@ -252,3 +252,56 @@ fn bad_models_are_refused_with_one_sentence() {
         stderr(&o)
     );
 }
+
+/// Ctrl-C (SIGINT) mid-run: the command stops with one sentence, writes no `.npy`, and the
+/// next run takes what was computed from the cache.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_cleanly_and_the_rerun_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("tests/fixtures/embed_catalogue");
+    std::fs::copy(src.join("classes.csv"), dir.path().join("classes.csv")).unwrap();
+    // Many distinct texts, one per forward pass, so the run is still going when interrupted.
+    let mut items = String::from("id,description,image,label\n");
+    for i in 0..20_000 {
+        items.push_str(&format!("t{i},a photo number {i},,\n"));
+    }
+    std::fs::write(dir.path().join("items.csv"), items).unwrap();
+    let child = Command::new(BIN)
+        .args(["embed", dir.path().to_str().unwrap(), "--model"])
+        .arg(tiny_model())
+        .args(["--modalities", "text", "--batch", "1", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cache = dir.path().join(".pairwise-audit/embed-cache");
+    // Interrupt once the first batches are on disk.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cache.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill() only sends a signal to the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopped by Ctrl-C"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("text_embeddings.npy").exists());
+
+    // The re-run (only the first 50 items, to keep it short) finds earlier work in the cache.
+    let items = std::fs::read_to_string(dir.path().join("items.csv")).unwrap();
+    let head: String = items.lines().take(51).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("items.csv"), head).unwrap();
+    let again = embed(dir.path(), &["--modalities", "text"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let (computed, cached) = counts(&stdout(&again), "texts");
+    assert_eq!(computed + cached, 50);
+    assert!(cached > 0, "nothing was kept from the interrupted run");
+}
