@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod embed;
 pub mod error;
 pub mod evaluate;
+pub mod map;
 pub mod metrics;
 pub mod moments;
 pub mod one_vs_rest;

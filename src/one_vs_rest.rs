@@ -166,6 +166,8 @@ pub struct OneVsRest {
     pub keep: KeepRule,
     pub image: Option<BinaryView>,
     pub text: Option<BinaryView>,
+    /// Seconds the step took (both views).
+    pub seconds: f64,
 }
 
 impl OneVsRest {
@@ -248,12 +250,14 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
+    let started = std::time::Instant::now();
     let mut out = OneVsRest {
         class,
         rest,
         keep: spec.keep,
         image: None,
         text: None,
+        seconds: 0.0,
     };
     for m in cls.modalities() {
         let r = cls.get(m).expect("listed");
@@ -275,6 +279,7 @@ pub fn run(
             Modality::Text => out.text = Some(view),
         }
     }
+    out.seconds = started.elapsed().as_secs_f64();
     Ok(Ok(out))
 }
 
@@ -693,6 +698,7 @@ mod tests {
             keep: KeepRule::Both,
             image: image.map(|s| view(Modality::Image, s)),
             text: text.map(|s| view(Modality::Text, s)),
+            seconds: 0.0,
         }
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::audit::{Audit, Flags};
 use crate::metrics::MetricsReport;
-use crate::one_vs_rest::{BinaryTable, OneVsRest};
+use crate::one_vs_rest::{BinaryTable, DimSet, OneVsRest};
 use crate::scorers::Scorer;
 use crate::selection::PairRecord;
 use crate::{ClassId, Classification, Dataset, Modality, Monitor, Params, Stage};
@@ -273,7 +273,7 @@ pub const DUPLICATES_HEADER: [&str; 6] = [
 ];
 
 /// Look-alikes labelled differently (`audit::lookalikes`), the closest first.
-const ONE_VS_REST_HEADER: [&str; 13] = [
+const ONE_VS_REST_HEADER: [&str; 19] = [
     "id",
     "annotation",
     "kept",
@@ -281,16 +281,32 @@ const ONE_VS_REST_HEADER: [&str; 13] = [
     "image_rest",
     "image_sub_class",
     "image_sub_rest",
+    "image_decision",
+    "image_sub_decision",
     "image_kept_side",
     "text_class",
     "text_rest",
     "text_sub_class",
     "text_sub_rest",
+    "text_decision",
+    "text_sub_decision",
     "text_kept_side",
+    "agree",
+    "agree_sub",
 ];
 
-/// Per item: whether the keep rule keeps it, and per view the four cosines of the binary step
-/// and which side (class / rest) it described, if any.
+/// `class` / `rest` for a binary decision or side, empty for none.
+fn side(class: Option<bool>) -> &'static str {
+    match class {
+        Some(true) => "class",
+        Some(false) => "rest",
+        None => "",
+    }
+}
+
+/// Per item: whether the keep rule keeps it; per view the four cosines of the binary step, its
+/// decision at full and sub-dimension, and which side (class / rest) it described, if any;
+/// and whether the two views agree.
 fn one_vs_rest(path: &Path, ds: &Dataset, ovr: &OneVsRest) -> Result<(), WriteError> {
     replace_file(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
@@ -312,10 +328,17 @@ fn one_vs_rest(path: &Path, ds: &Dataset, ovr: &OneVsRest) -> Result<(), WriteEr
                 record.push(fixed6(b1, v.map(|v| v.full.rest[i])));
                 record.push(fixed6(b2, v.map(|v| v.sub.class[i])));
                 record.push(fixed6(b3, v.map(|v| v.sub.rest[i])));
-                record.push(match v.and_then(|v| v.kept_side(i)) {
-                    Some(true) => "class",
-                    Some(false) => "rest",
-                    None => "",
+                for set in DimSet::ALL {
+                    record.push(side(v.and_then(|v| v.says_class(i, set))));
+                }
+                record.push(side(v.and_then(|v| v.kept_side(i))));
+            }
+            for set in DimSet::ALL {
+                let says = |m| ovr.get(m).and_then(|v| v.says_class(i, set));
+                record.push(match (says(Modality::Image), says(Modality::Text)) {
+                    (Some(a), Some(b)) if a == b => "1",
+                    (Some(_), Some(_)) => "0",
+                    _ => "",
                 });
             }
             csv.write_record(&record)?;

@@ -20,6 +20,9 @@ pub enum Stage {
     Tournament,
     Audit,
     Write,
+    MapPca,
+    MapNeighbours,
+    MapLayout,
     Done,
     EmbedImages,
     EmbedTexts,
@@ -27,7 +30,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 14] = [
+    const ALL: [Stage; 17] = [
         Stage::Idle,
         Stage::LoadItems,
         Stage::LoadEmbeddings,
@@ -38,6 +41,9 @@ impl Stage {
         Stage::Tournament,
         Stage::Audit,
         Stage::Write,
+        Stage::MapPca,
+        Stage::MapNeighbours,
+        Stage::MapLayout,
         Stage::Done,
         Stage::EmbedImages,
         Stage::EmbedTexts,
@@ -56,6 +62,9 @@ impl Stage {
             Stage::Tournament => "tournament",
             Stage::Audit => "auditing annotations",
             Stage::Write => "writing results",
+            Stage::MapPca => "map: projecting",
+            Stage::MapNeighbours => "map: neighbours",
+            Stage::MapLayout => "map: layout",
             Stage::Done => "done",
             Stage::EmbedImages => "embedding images",
             Stage::EmbedTexts => "embedding descriptions",

@@ -68,6 +68,45 @@ pub struct Thresholds {
     pub margins: Vec<f64>,
     /// Items of each class (by baseline label), in item order.
     pub members: Vec<Vec<u32>>,
+    /// With many classes (above `MEMBER_COLUMNS_ABOVE`): per class `a`, its members' baseline
+    /// cosines column by column — `member_scores[a][b * n_a + j]` is `S[members[a][j], b]` —
+    /// so that a pair's margin test reads two short contiguous runs instead of two scattered
+    /// values from every member's row of the `n × C` matrix (measured: at 1 000 classes those
+    /// cache misses were most of the tournament's time). Empty with few classes.
+    pub member_scores: Vec<Vec<f64>>,
+}
+
+impl Thresholds {
+    /// `S[members[a][j], b]` for every member `j` of class `a`, in member order (`None`
+    /// without the column layout).
+    pub fn column(&self, a: ClassId, b: ClassId) -> Option<&[f64]> {
+        let cols = self.member_scores.get(a)?;
+        let n = self.members[a].len();
+        Some(&cols[b * n..(b + 1) * n])
+    }
+}
+
+/// Above this many classes `thresholds` keeps the column layout (`member_scores`): the pairs
+/// then outnumber what a row-by-row read can serve from cache. It doubles the memory of the
+/// baseline cosines while a modality is classified.
+pub const MEMBER_COLUMNS_ABOVE: usize = 64;
+
+/// Transpose each class's members' score rows into columns (see `Thresholds::member_scores`).
+fn member_columns(scores: ArrayView2<f64>, members: &[Vec<u32>]) -> Vec<Vec<f64>> {
+    let c = scores.ncols();
+    members
+        .par_iter()
+        .map(|m| {
+            let n = m.len();
+            let mut cols = vec![0.0; n * c];
+            for (j, &i) in m.iter().enumerate() {
+                for (b, &v) in scores.row(i as usize).iter().enumerate() {
+                    cols[b * n + j] = v;
+                }
+            }
+            cols
+        })
+        .collect()
 }
 
 /// The floor (given, or the `floor_percentile` of every item's top cosine) and the per-pair
@@ -94,6 +133,17 @@ pub fn thresholds(
             .collect();
         percentile(&mut top, params.floor_percentile).unwrap_or(0.0)
     });
+    let member_scores = if num_classes > MEMBER_COLUMNS_ABOVE {
+        member_columns(scores, &members)
+    } else {
+        Vec::new()
+    };
+    let th = Thresholds {
+        floor,
+        margins: Vec::new(),
+        members,
+        member_scores,
+    };
     let margins = PairKey::all(num_classes)
         .into_par_iter()
         .map(|PairKey { a, b }| {
@@ -101,19 +151,28 @@ pub fn thresholds(
             if let Some(m) = params.margin {
                 return Ok(m);
             }
-            let mut gaps: Vec<f64> = members[a]
-                .iter()
-                .chain(&members[b])
-                .map(|&i| (scores[[i as usize, a]] - scores[[i as usize, b]]).abs())
-                .collect();
+            // The same gaps in the same order either way (class a's members, then b's).
+            let mut gaps: Vec<f64> = match (th.column(a, a), th.column(a, b)) {
+                (Some(own_a), Some(other_a)) => {
+                    let (own_b, other_b) = (th.column(b, b).unwrap(), th.column(b, a).unwrap());
+                    let gap = |(x, y): (&f64, &f64)| (x - y).abs();
+                    own_a
+                        .iter()
+                        .zip(other_a)
+                        .map(gap)
+                        .chain(other_b.iter().zip(own_b).map(gap))
+                        .collect()
+                }
+                _ => th.members[a]
+                    .iter()
+                    .chain(&th.members[b])
+                    .map(|&i| (scores[[i as usize, a]] - scores[[i as usize, b]]).abs())
+                    .collect(),
+            };
             Ok(percentile(&mut gaps, params.margin_percentile).unwrap_or(0.0))
         })
         .collect::<Result<_, Cancelled>>()?;
-    Ok(Thresholds {
-        floor,
-        margins,
-        members,
-    })
+    Ok(Thresholds { margins, ..th })
 }
 
 /// The moments each pair's sides are scored with, in a form that costs about a quarter of a
@@ -497,9 +556,23 @@ pub fn floor_moments(
     Ok(floor)
 }
 
-/// Moments of the floor-passing items of class `a` that fail pair `(a, b)`'s margin: one
-/// entry of `KeptMoments::removed`, accumulated in the same chunks and order.
-pub fn removed_moments(
+crate::moments::dispatch! {
+    /// Moments of the floor-passing items of class `a` that fail pair `(a, b)`'s margin: one
+    /// entry of `KeptMoments::removed`, accumulated in the same chunks and order. (With many
+    /// classes this runs once per pair played: measured the largest cost of the tournament at
+    /// 1 000 classes, so it takes the AVX2 build like the one-pass version.)
+    pub fn removed_moments / removed_moments_avx2 => removed_moments_generic(
+        x: ArrayView2<f32>,
+        inv_norms: &[f64],
+        scores: ArrayView2<f64>,
+        th: &Thresholds,
+        a: ClassId,
+        b: ClassId
+    ) -> Moments
+}
+
+#[inline(always)]
+fn removed_moments_generic(
     x: ArrayView2<f32>,
     inv_norms: &[f64],
     scores: ArrayView2<f64>,
@@ -512,11 +585,15 @@ pub fn removed_moments(
     let mut total = Moments::new(d);
     let mut buf = vec![0.0f64; d];
     let mut copy = Vec::new();
-    for chunk in th.members[a].chunks(CHUNK) {
+    let columns = th.column(a, a).zip(th.column(a, b));
+    for (c, chunk) in th.members[a].chunks(CHUNK).enumerate() {
         let mut part = Moments::new(d);
-        for &i in chunk {
+        for (j, &i) in chunk.iter().enumerate() {
             let i = i as usize;
-            let (sa, sb) = (scores[[i, a]], scores[[i, b]]);
+            let (sa, sb) = match columns {
+                Some((own, other)) => (own[c * CHUNK + j], other[c * CHUNK + j]),
+                None => (scores[[i, a]], scores[[i, b]]),
+            };
             if sa < th.floor || (sa - sb).abs() >= margin {
                 continue;
             }
@@ -548,6 +625,50 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_column_layout_gives_the_same_margins_and_removals_bit_for_bit() {
+        use crate::synth::{SynthParams, generate};
+        let s = generate(&SynthParams {
+            n: 3000,
+            d: 32,
+            classes: MEMBER_COLUMNS_ABOVE + 6,
+            seed: 2,
+            ..SynthParams::default()
+        });
+        let m = Monitor::new();
+        let base =
+            crate::baseline::baseline(s.text_embeddings.view(), s.class_embeddings.view(), &m)
+                .unwrap();
+        let th = thresholds(base.scores.view(), &base.labels, &Params::default(), &m).unwrap();
+        assert!(!th.member_scores.is_empty());
+        let rows = Thresholds {
+            member_scores: Vec::new(),
+            ..th.clone()
+        };
+        // Margins as the row-by-row reads give them.
+        let c = s.class_embeddings.nrows();
+        for PairKey { a, b } in PairKey::all(c).into_iter().step_by(97) {
+            let mut gaps: Vec<f64> = th.members[a]
+                .iter()
+                .chain(&th.members[b])
+                .map(|&i| (base.scores[[i as usize, a]] - base.scores[[i as usize, b]]).abs())
+                .collect();
+            let want = percentile(&mut gaps, 25.0).unwrap_or(0.0);
+            assert_eq!(
+                th.margins[PairKey::new(a, b).index(c)].to_bits(),
+                want.to_bits()
+            );
+            for (side, other) in [(a, b), (b, a)] {
+                let x = s.text_embeddings.view();
+                let cols =
+                    removed_moments(x, &base.inv_norms, base.scores.view(), &th, side, other);
+                let scattered =
+                    removed_moments(x, &base.inv_norms, base.scores.view(), &rows, side, other);
+                assert_eq!(cols, scattered);
+            }
+        }
+    }
 
     #[test]
     fn percentile_matches_numpy_linear() {

@@ -43,6 +43,11 @@ pub struct SynthParams {
     /// Class sizes fall off as `rank^-zipf` (0 = balanced; 1 = Zipf's law).
     pub zipf: f64,
     pub seed: u64,
+    /// Group the classes into this many departments (0: none). Every class of a department
+    /// also carries the department's own signature; the catalogue written is then the
+    /// department one (class table, annotations and truth by department), with each item's
+    /// generating class kept in `fine_truth`.
+    pub departments: usize,
 }
 
 impl Default for SynthParams {
@@ -55,6 +60,7 @@ impl Default for SynthParams {
             flip: 0.05,
             zipf: IMBALANCE,
             seed: 0,
+            departments: 0,
         }
     }
 }
@@ -76,6 +82,9 @@ pub struct Synthetic {
     pub truth: Vec<ClassId>,
     /// The annotation under audit: `truth` with a fraction `flip` changed.
     pub annotations: Vec<ClassId>,
+    /// With departments: each item's generating class and the names of those classes (the
+    /// class table, annotations and truth above are then by department).
+    pub fine_truth: Option<(Vec<String>, Vec<ClassId>)>,
 }
 
 // The model's constants (units: a signature entry is about 1).
@@ -119,6 +128,8 @@ struct World {
     text_offset: Vec<f32>,
     /// `F × d`, unit rows.
     nuisance: Array2<f32>,
+    /// `D × d` department signatures (empty without departments).
+    departments: Array2<f32>,
 }
 
 /// `(d / 768)^power`: the noise levels are tuned at d = 768 and scaled with `d` so that the
@@ -150,14 +161,18 @@ fn world(p: &SynthParams, rng: &mut ChaCha8Rng) -> World {
         .collect();
 
     let carriers = (d / CARRIER_DIVISOR).max(4).min(d);
-    let mut signatures = Array2::<f32>::zeros((c, d));
     let dims: Vec<usize> = (0..d).collect();
-    for mut row in signatures.rows_mut() {
-        for &j in dims.choose_multiple(rng, carriers) {
-            let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
-            row[j] = sign * rng.random_range(0.6..1.4);
+    let sparse = |rows: usize, rng: &mut ChaCha8Rng| {
+        let mut m = Array2::<f32>::zeros((rows, d));
+        for mut row in m.rows_mut() {
+            for &j in dims.choose_multiple(rng, carriers) {
+                let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                row[j] = sign * rng.random_range(0.6..1.4);
+            }
         }
-    }
+        m
+    };
+    let mut signatures = sparse(c, rng);
     let mut offset = || -> Vec<f32> {
         (0..d)
             .map(|_| OFFSET_SCALE * dscale(d, 0.25) * normal(rng))
@@ -170,14 +185,38 @@ fn world(p: &SynthParams, rng: &mut ChaCha8Rng) -> World {
         let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
         row /= norm;
     }
+    // Drawn last, so that a catalogue without departments is the one it always was.
+    let departments = sparse(p.departments, rng);
+    for (class, mut row) in signatures.rows_mut().into_iter().enumerate() {
+        if p.departments > 0 {
+            row += &departments.row(department_of(class, p.departments));
+        }
+    }
     World {
         cdf,
         signatures,
         image_offset,
         text_offset,
         nuisance,
+        departments,
     }
 }
+
+/// The department of a class: classes are dealt round-robin.
+pub fn department_of(class: ClassId, departments: usize) -> usize {
+    class % departments
+}
+
+const DEPARTMENT_NAMES: [&str; 8] = [
+    "clothing",
+    "electronics",
+    "home",
+    "sports",
+    "toys",
+    "beauty",
+    "garden",
+    "books",
+];
 
 /// Generate a catalogue; deterministic per `params.seed`. Needs `n ≥ 1`, `d ≥ 1`,
 /// `classes ≥ 2`, `noise ≥ 0`, `zipf ≥ 0` and `flip` in `[0, 1]`.
@@ -226,7 +265,7 @@ pub fn generate(params: &SynthParams) -> Synthetic {
             items(p, &w, &mut rng, img, txt, truth, ann);
         });
 
-    Synthetic {
+    let mut out = Synthetic {
         ids: (0..p.n).map(|i| format!("s{i:07}")).collect(),
         descriptions: (0..p.n).map(|i| format!("synthetic item {i}")).collect(),
         class_names,
@@ -236,7 +275,46 @@ pub fn generate(params: &SynthParams) -> Synthetic {
         text_embeddings: text,
         truth,
         annotations,
+        fine_truth: None,
+    };
+    if p.departments > 0 {
+        by_department(&mut out, p, &w, &mut rng);
     }
+    out
+}
+
+/// Turn the catalogue into its department catalogue: a department's prompt carries the
+/// department's signature (what its classes share), an annotation or truth becomes its class's
+/// department — so a flip inside a department is no error at this level.
+fn by_department(s: &mut Synthetic, p: &SynthParams, w: &World, rng: &mut ChaCha8Rng) {
+    let dept = |c: ClassId| department_of(c, p.departments);
+    let names: Vec<String> = (0..p.departments)
+        .map(|g| match DEPARTMENT_NAMES.get(g) {
+            Some(name) if p.departments <= DEPARTMENT_NAMES.len() => name.to_string(),
+            _ => format!("department_{g}"),
+        })
+        .collect();
+    let mut embeddings = Array2::<f32>::zeros((p.departments, p.d));
+    for (g, mut row) in embeddings.rows_mut().into_iter().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = w.text_offset[j]
+                + PROMPT_SIGNAL * w.departments[[g, j]]
+                + PROMPT_NOISE * dscale(p.d, 0.25) * normal(rng);
+        }
+    }
+    let fine_names = std::mem::replace(&mut s.class_names, names);
+    s.class_prompts = s
+        .class_names
+        .iter()
+        .map(|n| format!("a photo of {n}"))
+        .collect();
+    s.class_embeddings = embeddings;
+    let fine = std::mem::take(&mut s.truth);
+    s.truth = fine.iter().map(|&c| dept(c)).collect();
+    for a in &mut s.annotations {
+        *a = dept(*a);
+    }
+    s.fine_truth = Some((fine_names, fine));
 }
 
 /// One chunk of items: labels, then both views row by row.
@@ -303,7 +381,7 @@ fn items(
 }
 
 /// Write `synth` into `dir` (created if missing) in the dataset format, plus `truth.csv`
-/// (`id,label`).
+/// (`id,label`) and, with departments, `fine_truth.csv` (`id,class`: the generating class).
 pub fn write(synth: &Synthetic, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let npy = |name: &str, a: &Array2<f32>| -> std::io::Result<()> {
@@ -336,6 +414,14 @@ pub fn write(synth: &Synthetic, dir: &Path) -> std::io::Result<()> {
         writeln!(truth, "{id},{}", synth.class_names[t])?;
     }
     truth.flush()?;
+    if let Some((names, fine)) = &synth.fine_truth {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("fine_truth.csv"))?);
+        writeln!(out, "id,class")?;
+        for (id, &c) in synth.ids.iter().zip(fine) {
+            writeln!(out, "{id},{}", names[c])?;
+        }
+        out.flush()?;
+    }
 
     npy("class_embeddings.npy", &synth.class_embeddings)?;
     npy("image_embeddings.npy", &synth.image_embeddings)?;

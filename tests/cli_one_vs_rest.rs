@@ -56,6 +56,16 @@ fn keep_carves_out_the_items_both_views_send_to_the_class() {
         let both = num(r, "image_sub_class") >= num(r, "image_sub_rest")
             && num(r, "text_sub_class") >= num(r, "text_sub_rest");
         assert_eq!(r[col(&h, "kept")] == "1", both, "{}", r[0]);
+        let decides = |m: &str| {
+            let says = num(r, &format!("{m}_sub_class")) >= num(r, &format!("{m}_sub_rest"));
+            assert_eq!(
+                r[col(&h, &format!("{m}_sub_decision"))],
+                if says { "class" } else { "rest" }
+            );
+            says
+        };
+        let agree = decides("image") == decides("text");
+        assert_eq!(r[col(&h, "agree_sub")], if agree { "1" } else { "0" });
         if both {
             kept_ids.push(r[0].clone());
         }

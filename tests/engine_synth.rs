@@ -238,3 +238,58 @@ fn zipf_sets_how_unequal_the_class_sizes_are() {
     // Zipf's law over 50 ranks: the largest class is 50× the smallest in expectation.
     assert!(big > 20 * small.max(1), "zipf 1: {small}..{big}");
 }
+
+#[test]
+fn departments_share_a_signature_and_the_binary_step_carves_one_out() {
+    let p = SynthParams {
+        n: 4000,
+        d: 768,
+        classes: 12,
+        departments: 3,
+        seed: 4,
+        ..SynthParams::default()
+    };
+    let s = generate(&p);
+    let (fine_names, fine) = s.fine_truth.clone().expect("a department catalogue");
+    assert_eq!(fine_names.len(), 12);
+    assert_eq!(s.class_names, ["clothing", "electronics", "home"]);
+    assert_eq!(s.class_embeddings.nrows(), 3);
+    for (t, f) in s.truth.iter().zip(&fine) {
+        assert_eq!(*t, pairwise_audit::synth::department_of(*f, 3));
+    }
+    // Without departments the same seed draws the same classes.
+    let plain = generate(&SynthParams {
+        departments: 0,
+        ..p.clone()
+    });
+    assert_eq!(plain.truth, fine);
+
+    let ds = s.clone().into_dataset();
+    let params = Params {
+        one_vs_rest: Some(pairwise_audit::one_vs_rest::OneVsRestParams {
+            class: "clothing".into(),
+            ..Default::default()
+        }),
+        ..Params::default()
+    };
+    let cls = classify(&ds, &params, &Monitor::new()).unwrap();
+    let ovr = cls.one_vs_rest.as_ref().unwrap();
+    let truly = |i: usize| s.truth[i] == 0;
+    for m in [Modality::Image, Modality::Text] {
+        let v = ovr.get(m).unwrap();
+        let acc = |set| {
+            (0..p.n)
+                .filter(|&i| v.says_class(i, set) == Some(truly(i)))
+                .count() as f64
+                / p.n as f64
+        };
+        let (full, sub) = (
+            acc(pairwise_audit::one_vs_rest::DimSet::Full),
+            acc(pairwise_audit::one_vs_rest::DimSet::Selected),
+        );
+        assert!(
+            sub > full && sub > 0.97,
+            "{m}: full {full:.3}, sub {sub:.3}"
+        );
+    }
+}

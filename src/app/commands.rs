@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use pairwise_audit::{Modality, PairKey};
 
-use crate::app::grid::{CellFilter, SortColumn};
+use crate::app::grid::{CellFilter, RegionFilter, SortColumn};
+use crate::app::map::Central;
 use crate::app::review::decisions::Verdict;
 use crate::app::state::Tab;
 
@@ -35,6 +36,15 @@ pub enum Command {
     SortBy(SortColumn),
     FilterCell(CellFilter),
     ClearCellFilter,
+    /// Filter the grid to the items a lasso or box took on the map.
+    FilterRegion(RegionFilter),
+    ClearRegion,
+    /// Scroll the grid to an item (selected on the map).
+    Reveal(usize),
+    /// Sort the grid by similarity to an item, most similar first.
+    SortBySimilarity(std::sync::Arc<pairwise_audit::map::similar::Similarity>),
+    /// Grid, Map, or both.
+    ShowCentral(Central),
     /// Open the dimension inspector on a pair of one modality.
     InspectPair(Modality, PairKey),
     ShowTab(Tab),
@@ -120,6 +130,11 @@ impl Command {
             Command::SortBy(_) => "Sort",
             Command::FilterCell(_) => "Filter to confusion cell",
             Command::ClearCellFilter => "Remove cell filter",
+            Command::FilterRegion(_) => "Filter to map selection",
+            Command::ClearRegion => "Remove map selection filter",
+            Command::Reveal(_) => "Show in grid",
+            Command::SortBySimilarity(_) => "Sort by similarity to this item",
+            Command::ShowCentral(_) => "Show",
             Command::InspectPair(..) => "Inspect pair",
             Command::ShowTab(_) => "Show tab",
             Command::Decide(Verdict::Accept) => "Accept",

@@ -14,12 +14,14 @@ mod commands;
 mod embedding;
 mod engine_glue;
 mod grid;
+mod map;
 #[cfg(feature = "parquet")]
 mod mapping_sheet;
 mod menu;
 mod panels;
 mod review;
 mod shell;
+mod similar;
 mod state;
 mod status;
 mod widgets;
@@ -61,6 +63,8 @@ pub struct AuditApp {
     pub grid: grid::Grid,
     pub inspector: panels::inspector::InspectorState,
     pub confusion: panels::confusion::Cache,
+    pub map: map::MapScreen,
+    pub similar: similar::SimilarItems,
     pub thumbs: grid::thumbnails::Thumbnails,
     /// Platform work for the shell.
     pub actions: Vec<Action>,
@@ -128,6 +132,8 @@ impl AuditApp {
             grid: grid::Grid::default(),
             inspector: panels::inspector::InspectorState::default(),
             confusion: panels::confusion::Cache::default(),
+            map: map::MapScreen::default(),
+            similar: similar::SimilarItems::default(),
             thumbs: grid::thumbnails::Thumbnails::new(600, threads),
             actions: Vec::new(),
             frames: 0,
@@ -282,7 +288,7 @@ impl AuditApp {
         for cmd in cmds {
             self.apply(&ctx, cmd);
         }
-        if self.job.is_some() {
+        if self.job.is_some() || self.map.is_computing() {
             // Progress is sampled, not pushed: a few repaints a second are enough.
             ctx.request_repaint_after(Duration::from_millis(150));
         }
@@ -419,10 +425,24 @@ impl AuditApp {
         grid::filters::search_bar(ui, self, &results, cmds);
         self.log_banner(ui, cmds);
         review::bar::strip(ui, self, &results, cmds);
+        match self.persisted.central {
+            map::Central::Grid => self.table(ui, &results, cmds),
+            map::Central::Map => map::screen(ui, self, &results, cmds),
+            map::Central::Split => {
+                let w = ui.available_width();
+                let h = (ui.available_height() * 0.55).max(220.0);
+                ui.allocate_ui(egui::vec2(w, h), |ui| map::screen(ui, self, &results, cmds));
+                ui.separator();
+                self.table(ui, &results, cmds);
+            }
+        }
+    }
+
+    fn table(&mut self, ui: &mut egui::Ui, results: &Results, cmds: &mut Vec<Command>) {
         grid::table(
             ui,
             &mut self.grid,
-            &results,
+            results,
             grid::Marks {
                 selected: self.selected,
                 marked: &self.marked,
@@ -481,6 +501,10 @@ impl AuditApp {
                     self.thumbs.clear();
                     self.selected = None;
                     self.grid.filter = grid::Filter::default();
+                    self.grid.similar = None;
+                    if self.grid.sort == grid::SortColumn::Similarity {
+                        self.grid.sort_by(grid::SortColumn::Suspicion);
+                    }
                     self.inspector = panels::inspector::InspectorState::default();
                     self.marked.clear();
                     self.pending_bulk = None;
@@ -600,6 +624,21 @@ impl AuditApp {
             Command::SortBy(col) => self.grid.sort_by(col),
             Command::FilterCell(cell) => self.grid.filter.cell = Some(cell),
             Command::ClearCellFilter => self.grid.filter.cell = None,
+            Command::FilterRegion(region) => self.grid.filter.region = Some(region),
+            Command::ClearRegion => self.grid.filter.region = None,
+            Command::Reveal(i) => {
+                if let Some(r) = &self.results {
+                    let order = self.grid.refresh(r);
+                    self.grid.scroll_to = order.iter().position(|&j| j as usize == i);
+                }
+            }
+            Command::SortBySimilarity(similarity) => {
+                self.grid.similar = Some(similarity);
+                self.grid.sort = grid::SortColumn::Similarity;
+                self.grid.descending = true;
+                self.grid.scroll_to = Some(0);
+            }
+            Command::ShowCentral(c) => self.persisted.central = c,
             Command::InspectPair(m, pair) => {
                 self.inspector.inspect(m, pair);
                 self.persisted.tab = Tab::Inspector;

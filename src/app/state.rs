@@ -69,6 +69,10 @@ pub struct Persisted {
     pub queue_cut: u8,
     /// The CLIP model folder last used to compute embeddings.
     pub embed_model: Option<PathBuf>,
+    /// Grid, Map or both in the central area.
+    pub central: crate::app::map::Central,
+    pub map_view: pairwise_audit::map::MapView,
+    pub map_colour: crate::app::map::colours::ColourBy,
 }
 
 impl Default for Persisted {
@@ -87,6 +91,9 @@ impl Default for Persisted {
             log_paths: Vec::new(),
             queue_cut: 50,
             embed_model: None,
+            central: Default::default(),
+            map_view: Default::default(),
+            map_colour: Default::default(),
         }
     }
 }

@@ -68,6 +68,73 @@ pub fn elide(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
 /// The longest class name shown whole inside a button.
 pub const BUTTON_CLASS_CHARS: usize = 24;
 
+/// Classes listed in a chooser's popup before it grows a search field.
+pub const SEARCH_CLASSES_ABOVE: usize = 12;
+
+/// A class chooser: a combo box whose popup lists the classes, with `none` first when
+/// given; with many classes a search field filters the list and the list scrolls. `label`
+/// is shown beside it; without one, `id` is its accessible name. Returns its response.
+pub fn class_combo(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: Option<&str>,
+    names: &[&str],
+    value: &mut Option<usize>,
+    none: Option<&str>,
+    width: f32,
+) -> egui::Response {
+    let selected = value.map_or(none.unwrap_or(""), |c| names[c]);
+    let search_id = ui.make_persistent_id((id, "class search"));
+    let combo = match label {
+        Some(label) => egui::ComboBox::new(id, label),
+        None => egui::ComboBox::from_id_salt(id),
+    };
+    let searchable = names.len() > SEARCH_CLASSES_ABOVE;
+    let resp = combo
+        .width(width)
+        // Clicking into the search field must not close the list; a choice closes it below.
+        .close_behavior(if searchable {
+            egui::PopupCloseBehavior::CloseOnClickOutside
+        } else {
+            egui::PopupCloseBehavior::CloseOnClick
+        })
+        .selected_text(elide(selected, 28))
+        .height(360.0)
+        .show_ui(ui, |ui| {
+            let mut needle: String = ui.data_mut(|d| d.get_temp(search_id).unwrap_or_default());
+            if searchable {
+                let field = ui.add(
+                    egui::TextEdit::singleline(&mut needle)
+                        .hint_text("type to search")
+                        .desired_width(180.0),
+                );
+                field.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("{id} search"))
+                });
+                ui.data_mut(|d| d.insert_temp(search_id, needle.clone()));
+            }
+            let mut chosen = false;
+            if let Some(none) = none {
+                chosen |= ui.selectable_value(value, None, none).clicked();
+            }
+            let needle = needle.to_lowercase();
+            for (c, name) in names.iter().enumerate() {
+                if needle.is_empty() || name.to_lowercase().contains(&needle) {
+                    chosen |= ui.selectable_value(value, Some(c), *name).clicked();
+                }
+            }
+            if chosen {
+                ui.data_mut(|d| d.remove::<String>(search_id));
+                ui.close();
+            }
+        })
+        .response;
+    if label.is_none() {
+        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, id));
+    }
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     use super::elide;

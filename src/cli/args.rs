@@ -128,6 +128,10 @@ pub struct SynthArgs {
     pub zipf: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Deal the classes into this many departments that share a signature, and write the
+    /// department catalogue (the generating classes go to fine_truth.csv); for one-vs-rest.
+    #[arg(long, default_value_t = 0)]
+    pub departments: usize,
     /// Folder to write the catalogue into (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,

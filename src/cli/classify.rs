@@ -84,6 +84,10 @@ pub fn run(args: ClassifyArgs) -> Result<(), CliError> {
             }
         }
     }
+    if let Some(ovr) = &cls.one_vs_rest {
+        engine_stages += ovr.seconds;
+        clock.push("one_vs_rest".into(), ovr.seconds);
+    }
     // The engine times its own stages; whatever it spent outside them (setup, stages run
     // for both modalities at once) shows up here, so the timings add up to the wall time.
     clock.push(

@@ -29,6 +29,12 @@ pub fn run(a: SynthArgs) -> Result<(), CliError> {
             a.zipf
         ));
     }
+    if a.departments == 1 || a.departments > a.classes {
+        return bad(format!(
+            "--departments must be 0 (none) or between 2 and --classes ({}); got {}",
+            a.classes, a.departments
+        ));
+    }
     if !(0.0..=1.0).contains(&a.flip) {
         return bad(format!(
             "--flip must be a fraction between 0 and 1 (got {})",
@@ -43,6 +49,7 @@ pub fn run(a: SynthArgs) -> Result<(), CliError> {
         flip: a.flip,
         zipf: a.zipf,
         seed: a.seed,
+        departments: a.departments,
     };
     let started = std::time::Instant::now();
     let s = synth::generate(&params);
@@ -56,11 +63,18 @@ pub fn run(a: SynthArgs) -> Result<(), CliError> {
         .zip(&s.annotations)
         .filter(|(t, a)| t != a)
         .count();
+    let classes = if a.departments > 0 {
+        format!(
+            "{} departments of {} classes (fine_truth.csv has each item's class)",
+            a.departments, a.classes
+        )
+    } else {
+        format!("{} classes", a.classes)
+    };
     println!(
-        "Wrote {} items × {} dims, {} classes ({} annotations flipped; truth.csv has the real classes) to {} in {:.2} s",
+        "Wrote {} items × {} dims, {classes} ({} annotations flipped; truth.csv has the real ones) to {} in {:.2} s",
         a.n,
         a.d,
-        a.classes,
         flipped,
         a.out.display(),
         started.elapsed().as_secs_f64()

@@ -94,16 +94,8 @@ fn class_combo(
     r: &Results,
     value: &mut Option<ClassId>,
 ) -> egui::Response {
-    egui::ComboBox::new(label, label)
-        .width(100.0)
-        .selected_text(value.map_or("any", |c| r.dataset.class_name(c)))
-        .show_ui(ui, |ui| {
-            ui.selectable_value(value, None, "any");
-            for c in 0..r.dataset.num_classes() {
-                ui.selectable_value(value, Some(c), r.dataset.class_name(c));
-            }
-        })
-        .response
+    let names: Vec<&str> = r.dataset.classes.iter().map(|c| c.name.as_str()).collect();
+    crate::app::widgets::class_combo(ui, label, Some(label), &names, value, Some("any"), 100.0)
 }
 
 /// The review queue: toggle it as a filter and move its cut, seeing the expected precision.
@@ -149,6 +141,9 @@ fn queue_filter(
     ));
 }
 
+/// Room the Grid | Map | Split switch takes at the right of the search bar.
+const CENTRAL_SWITCH_WIDTH: f32 = 130.0;
+
 pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         // The widest the count can be: all items shown.
@@ -163,8 +158,9 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
             .x
         });
         ui.label("Search");
-        // The field gives way to the count on narrow windows rather than running under it.
-        let room = ui.available_width() - needed - 60.0;
+        // The field gives way to the count and the Grid | Map | Split switch on narrow
+        // windows rather than running under them.
+        let room = ui.available_width() - needed - 60.0 - CENTRAL_SWITCH_WIDTH;
         ui.add(
             egui::TextEdit::singleline(&mut app.grid.filter.search)
                 .hint_text("search id or description")
@@ -186,8 +182,43 @@ pub fn search_bar(ui: &mut egui::Ui, app: &mut AuditApp, r: &Results, cmds: &mut
                 cmds.push(Command::ClearCellFilter);
             }
         }
+        if let Some(region) = &app.grid.filter.region {
+            let chip = egui::Button::new(format!("map selection: {} items  ×", region.count))
+                .fill(ui.visuals().selection.bg_fill)
+                .corner_radius(10.0);
+            if ui.add(chip).on_hover_text("Remove this filter").clicked() {
+                cmds.push(Command::ClearRegion);
+            }
+        }
+        if app.grid.sort == crate::app::grid::SortColumn::Similarity
+            && let Some(s) = &app.grid.similar
+        {
+            let id = r.dataset.items.get(s.item).map_or("?", |it| it.id.as_str());
+            let chip = egui::Button::new(format!("most similar to {id} first  ×"))
+                .fill(ui.visuals().selection.bg_fill)
+                .corner_radius(10.0);
+            if ui
+                .add(chip)
+                .on_hover_text("Sort by suspicion again")
+                .clicked()
+            {
+                cmds.push(Command::SortBy(crate::app::grid::SortColumn::Suspicion));
+            }
+        }
         let showing = format!("showing {} of {}", app.grid.refresh(r).len(), r.len());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            for c in crate::app::map::Central::ALL.into_iter().rev() {
+                if ui
+                    .selectable_label(app.persisted.central == c, c.label())
+                    .on_hover_text(
+                        "Show the grid, the map of the catalogue, or the map above the grid",
+                    )
+                    .clicked()
+                {
+                    cmds.push(Command::ShowCentral(c));
+                }
+            }
+            ui.separator();
             ui.label(showing);
         });
     });

@@ -29,6 +29,8 @@ pub enum SortColumn {
     Flag,
     Suspicion,
     Status,
+    /// Most similar to `Grid::similar`'s item first (mean cosine over the views).
+    Similarity,
 }
 
 impl SortColumn {
@@ -42,13 +44,17 @@ impl SortColumn {
             SortColumn::Flag => "Flag",
             SortColumn::Suspicion => "Suspicion",
             SortColumn::Status => "Review",
+            SortColumn::Similarity => "Similarity",
         }
     }
 
     /// The direction of a first click: the most suspicious and the strongest flags on top,
     /// everything else A to Z.
     fn first_click_descending(self) -> bool {
-        matches!(self, SortColumn::Suspicion | SortColumn::Flag)
+        matches!(
+            self,
+            SortColumn::Suspicion | SortColumn::Flag | SortColumn::Similarity
+        )
     }
 }
 
@@ -74,6 +80,22 @@ impl CellFilter {
     }
 }
 
+/// The items a lasso or box on the map took. Two regions are the same filter only when
+/// they come from the same gesture (`id`): comparing the masks would cost a pass per frame.
+#[derive(Clone, Debug)]
+pub struct RegionFilter {
+    pub id: u64,
+    /// Per item, in items.csv order.
+    pub items: std::sync::Arc<Vec<bool>>,
+    pub count: usize,
+}
+
+impl PartialEq for RegionFilter {
+    fn eq(&self, other: &RegionFilter) -> bool {
+        self.id == other.id
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Filter {
     pub flag: Option<FlagKind>,
@@ -89,6 +111,8 @@ pub struct Filter {
     pub lookalikes: bool,
     /// Only the items the one-vs-rest step keeps (`true`) or leaves (`false`).
     pub one_vs_rest: Option<bool>,
+    /// Only the items selected on the map.
+    pub region: Option<RegionFilter>,
 }
 
 impl Filter {
@@ -104,6 +128,11 @@ impl Filter {
                 .audit
                 .p_wrong(i)
                 .is_some_and(|p| p >= f64::from(cut) / 100.0)
+        {
+            return false;
+        }
+        if let Some(region) = &self.region
+            && !region.items.get(i).copied().unwrap_or(false)
         {
             return false;
         }
@@ -144,6 +173,7 @@ struct ViewKey {
     sort: SortColumn,
     descending: bool,
     filter: Filter,
+    similar_to: Option<usize>,
 }
 
 pub struct Grid {
@@ -162,6 +192,11 @@ pub struct Grid {
     /// by the app; the order depends on it when filtering or sorting by status.
     review_status: Vec<u8>,
     review_generation: u64,
+    /// The item `SortColumn::Similarity` sorts by, with every item's similarity to it.
+    pub similar: Option<std::sync::Arc<pairwise_audit::map::similar::Similarity>>,
+    /// Bumped whenever `order` is recomputed, so views derived from it (the map's dimming)
+    /// know when to follow.
+    version: u64,
 }
 
 impl Default for Grid {
@@ -177,6 +212,8 @@ impl Default for Grid {
             page_rows: 20,
             review_status: Vec::new(),
             review_generation: 0,
+            similar: None,
+            version: 0,
         }
     }
 }
@@ -222,10 +259,13 @@ impl Grid {
             sort: self.sort,
             descending: self.descending,
             filter: self.filter.clone(),
+            similar_to: self.similar.as_ref().map(|s| s.item),
         };
         if self.key.as_ref() != Some(&key) {
             let t = Instant::now();
-            self.order = compute_order(r, &self.review_status, &key);
+            let similar = self.similar.as_ref().map(|s| s.mean.as_slice());
+            self.order = compute_order(r, &self.review_status, similar, &key);
+            self.version += 1;
             self.last_compute = t.elapsed();
             self.key = Some(key);
         }
@@ -235,9 +275,14 @@ impl Grid {
     pub fn order(&self) -> &[u32] {
         &self.order
     }
+
+    /// Changes whenever the order was recomputed.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
 }
 
-fn compute_order(r: &Results, status: &[u8], key: &ViewKey) -> Vec<u32> {
+fn compute_order(r: &Results, status: &[u8], similar: Option<&[f32]>, key: &ViewKey) -> Vec<u32> {
     let needle = key.filter.search.trim().to_lowercase();
     let mut order: Vec<u32> = (0..r.len())
         .filter(|&i| key.filter.keeps(r, status, i, &needle))
@@ -265,6 +310,9 @@ fn compute_order(r: &Results, status: &[u8], key: &ViewKey) -> Vec<u32> {
             SortColumn::Flag => rows[i].flag as u64,
             // Unscored items sort below every score.
             SortColumn::Suspicion => rows[i].suspicion.map_or(0, ordered_bits),
+            SortColumn::Similarity => similar
+                .and_then(|s| s.get(i))
+                .map_or(0, |&v| ordered_bits(v as f64)),
         }
     };
     let mut keyed: Vec<(u64, u32)> = order

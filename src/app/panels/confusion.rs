@@ -15,6 +15,8 @@ use crate::app::review::{Results, source_name};
 pub struct Cache {
     key: Option<(u64, LabelSource, LabelSource)>,
     counts: Vec<u32>,
+    /// The class search over the ranked confusions (many classes).
+    search: String,
 }
 
 /// `C × C` counts, row-major: row = `rows` label, column = `cols` label. Items missing either
@@ -57,19 +59,130 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
     }
     let (rows, cols, normalise) = (p.confusion_rows, p.confusion_cols, p.confusion_normalise);
     let active = app.grid.filter.cell.clone();
+    let c = r.dataset.num_classes();
+    let counts = &app.confusion.counts;
+    // A full heatmap stops being readable (and cheap to draw) past a few dozen classes: then
+    // the largest confusions are ranked in a list, and the heatmap shows their classes only.
+    let classes: Vec<usize> = if c <= HEATMAP_CLASSES {
+        (0..c).collect()
+    } else {
+        let top = top_cells(counts, c, TOP_CONFUSIONS);
+        top_list(
+            ui,
+            &r,
+            &top,
+            rows,
+            cols,
+            active.as_ref(),
+            &mut app.confusion.search,
+            cmds,
+        );
+        let mut chosen = Vec::new();
+        for &(a, b, _) in &top {
+            for k in [a, b] {
+                if chosen.len() < HEATMAP_CLASSES && !chosen.contains(&k) {
+                    chosen.push(k);
+                }
+            }
+        }
+        ui.add_space(6.0);
+        ui.weak(format!(
+            "Heatmap of the {} classes in the largest confusions (of {c}):",
+            chosen.len()
+        ));
+        chosen
+    };
     egui::ScrollArea::both()
+        .id_salt("confusion heatmap")
         .auto_shrink([false, false])
         .show(ui, |ui| {
             heatmap(
                 ui,
                 &r,
-                &app.confusion.counts,
+                counts,
+                &classes,
                 rows,
                 cols,
                 normalise,
                 active.as_ref(),
                 cmds,
             );
+        });
+}
+
+/// Above this many classes the heatmap shows only the classes of the largest confusions.
+const HEATMAP_CLASSES: usize = 24;
+/// Confusions listed with many classes.
+const TOP_CONFUSIONS: usize = 200;
+
+/// The `limit` largest off-diagonal cells `(row class, column class, count)`, largest first
+/// (ties by class order).
+pub fn top_cells(counts: &[u32], c: usize, limit: usize) -> Vec<(usize, usize, u32)> {
+    let mut cells: Vec<(usize, usize, u32)> = (0..c * c)
+        .filter(|&k| k / c != k % c && counts[k] > 0)
+        .map(|k| (k / c, k % c, counts[k]))
+        .collect();
+    let by_count = |x: &(usize, usize, u32), y: &(usize, usize, u32)| {
+        y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1)))
+    };
+    if cells.len() > limit {
+        cells.select_nth_unstable_by(limit - 1, by_count);
+        cells.truncate(limit);
+    }
+    cells.sort_unstable_by(by_count);
+    cells
+}
+
+/// The ranked confusions, searchable by class name; a click filters the grid to the cell.
+#[allow(clippy::too_many_arguments)]
+fn top_list(
+    ui: &mut egui::Ui,
+    r: &Results,
+    top: &[(usize, usize, u32)],
+    rows: LabelSource,
+    cols: LabelSource,
+    active: Option<&CellFilter>,
+    search: &mut String,
+    cmds: &mut Vec<Command>,
+) {
+    ui.label(egui::RichText::new("Largest confusions").strong());
+    ui.horizontal(|ui| {
+        let l = ui.label("find class");
+        ui.add(egui::TextEdit::singleline(search).desired_width(180.0))
+            .labelled_by(l.id);
+    });
+    let needle = search.to_lowercase();
+    let names = |a: usize| r.dataset.class_name(a);
+    egui::ScrollArea::vertical()
+        .id_salt("top confusions")
+        .max_height(220.0)
+        .show(ui, |ui| {
+            for &(a, b, n) in top.iter().filter(|(a, b, _)| {
+                needle.is_empty()
+                    || names(*a).to_lowercase().contains(&needle)
+                    || names(*b).to_lowercase().contains(&needle)
+            }) {
+                let this = CellFilter {
+                    rows,
+                    cols,
+                    row_class: a,
+                    col_class: b,
+                };
+                let text = format!("{} as {}: {n}", names(a), names(b));
+                if ui
+                    .selectable_label(active == Some(&this), text)
+                    .on_hover_text(format!(
+                        "{} = {}, {} = {}: click to show these items in the grid",
+                        source_name(rows),
+                        names(a),
+                        source_name(cols),
+                        names(b)
+                    ))
+                    .clicked()
+                {
+                    cmds.push(Command::FilterCell(this));
+                }
+            }
         });
 }
 
@@ -90,6 +203,7 @@ fn heatmap(
     ui: &mut egui::Ui,
     r: &Results,
     counts: &[u32],
+    classes: &[usize],
     rows: LabelSource,
     cols: LabelSource,
     normalise: bool,
@@ -97,9 +211,11 @@ fn heatmap(
     cmds: &mut Vec<Command>,
 ) {
     let c = r.dataset.num_classes();
+    let shown = classes.len();
     let font = egui::TextStyle::Small.resolve(ui.style());
-    let name_w = (0..c)
-        .map(|k| {
+    let name_w = classes
+        .iter()
+        .map(|&k| {
             ui.painter()
                 .layout_no_wrap(
                     r.dataset.class_name(k).to_string(),
@@ -111,16 +227,18 @@ fn heatmap(
         })
         .fold(0.0f32, f32::max)
         + 8.0;
-    let cell = ((ui.available_width() - name_w - 8.0) / c as f32).clamp(22.0, 56.0);
+    let cell = ((ui.available_width() - name_w - 8.0) / shown.max(1) as f32).clamp(22.0, 56.0);
     let row_totals: Vec<u32> = (0..c)
         .map(|a| counts[a * c..(a + 1) * c].iter().sum())
         .collect();
     // The diagonal (agreement) and the rest (confusions) get their own scales: otherwise the
     // large diagonal washes out every confusion.
     let max_of = |diag: bool| {
-        (0..c * c)
-            .filter(|&k| (k / c == k % c) == diag)
-            .map(|k| counts[k])
+        classes
+            .iter()
+            .flat_map(|&a| classes.iter().map(move |&b| (a, b)))
+            .filter(|&(a, b)| (a == b) == diag)
+            .map(|(a, b)| counts[a * c + b])
             .max()
             .unwrap_or(0)
             .max(1) as f32
@@ -128,20 +246,23 @@ fn heatmap(
     let (max_diag, max_off) = (max_of(true), max_of(false));
     let text_colour = ui.visuals().text_color();
     let (rect, _) = ui.allocate_exact_size(
-        egui::vec2(name_w + cell * c as f32, name_w + cell * c as f32 + 4.0),
+        egui::vec2(
+            name_w + cell * shown as f32,
+            name_w + cell * shown as f32 + 4.0,
+        ),
         Sense::hover(),
     );
     let origin = rect.min + egui::vec2(name_w, name_w);
     let painter = ui.painter_at(rect.expand(2.0));
     // Column names, rotated to read bottom-up.
-    for k in 0..c {
+    for (col, &k) in classes.iter().enumerate() {
         let galley = painter.layout_no_wrap(
             r.dataset.class_name(k).to_string(),
             font.clone(),
             text_colour,
         );
         let pos = egui::pos2(
-            origin.x + cell * (k as f32 + 0.5) - galley.size().y / 2.0,
+            origin.x + cell * (col as f32 + 0.5) - galley.size().y / 2.0,
             origin.y - 4.0,
         );
         painter.add(
@@ -149,15 +270,15 @@ fn heatmap(
                 .with_angle(-std::f32::consts::FRAC_PI_2),
         );
     }
-    for a in 0..c {
+    for (row_at, &a) in classes.iter().enumerate() {
         painter.text(
-            egui::pos2(origin.x - 4.0, origin.y + cell * (a as f32 + 0.5)),
+            egui::pos2(origin.x - 4.0, origin.y + cell * (row_at as f32 + 0.5)),
             egui::Align2::RIGHT_CENTER,
             r.dataset.class_name(a),
             font.clone(),
             text_colour,
         );
-        for b in 0..c {
+        for (col_at, &b) in classes.iter().enumerate() {
             let n = counts[a * c + b];
             let share = n as f32 / row_totals[a].max(1) as f32;
             let strength = if normalise {
@@ -166,7 +287,7 @@ fn heatmap(
                 n as f32 / if a == b { max_diag } else { max_off }
             };
             let cell_rect = egui::Rect::from_min_size(
-                origin + egui::vec2(cell * b as f32, cell * a as f32),
+                origin + egui::vec2(cell * col_at as f32, cell * row_at as f32),
                 egui::vec2(cell, cell),
             );
             let id = ui.scope_id().with(("confusion cell", a, b));

@@ -5,6 +5,10 @@ use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot};
 use pairwise_audit::{ClassId, Modality, PairKey};
 
+use pairwise_audit::tournament::Match;
+
+use crate::app::review::TraceState;
+
 use crate::app::AuditApp;
 use crate::app::commands::Command;
 use crate::app::grid::flag_colour;
@@ -54,6 +58,7 @@ fn item_view(
     if let (Some(evidence), Some(c)) = (r.evidence(i), row.challenger) {
         ui.weak(format!("challenger {} — {evidence}", r.class_name(Some(c))));
     }
+    similar_items(ui, app, r, i, cmds);
     neighbours(ui, r, i, cmds);
     lookalikes(ui, app, r, i, cmds);
     let path = r.dataset.image_path(i);
@@ -159,15 +164,20 @@ fn cosine_chart(
     annotation: Option<ClassId>,
     winner: Option<ClassId>,
 ) {
-    let c = scores.len();
-    let names: Vec<String> = (0..c)
-        .map(|k| r.dataset.class_name(k).to_string())
+    // Many classes: the best few by cosine, plus the annotation and the winner wherever they
+    // rank, best first; a bar per class of a thousand would be unreadable and slow to draw.
+    let shown = shown_classes(&scores, annotation, winner, BAR_CLASSES);
+    let c = shown.len();
+    let names: Vec<String> = shown
+        .iter()
+        .map(|&k| r.dataset.class_name(k).to_string())
         .collect();
     let base = Color32::from_rgb(110, 140, 190);
-    let bars: Vec<Bar> = scores
+    let bars: Vec<Bar> = shown
         .iter()
         .enumerate()
-        .map(|(k, &s)| {
+        .map(|(pos, &k)| {
+            let s = scores[k];
             let colour = if Some(k) == winner {
                 Color32::from_rgb(90, 190, 120)
             } else if Some(k) == annotation {
@@ -175,9 +185,9 @@ fn cosine_chart(
             } else {
                 base
             };
-            // Top class at the top: the argument axis grows upwards.
-            Bar::new((c - 1 - k) as f64, s)
-                .name(&names[k])
+            // First shown at the top: the argument axis grows upwards.
+            Bar::new((c - 1 - pos) as f64, s)
+                .name(&names[pos])
                 .fill(colour.gamma_multiply(0.8))
                 .stroke(egui::Stroke::new(1.0, colour))
                 .width(0.7)
@@ -227,6 +237,39 @@ fn cosine_chart(
         swatch(ui, Color32::from_rgb(90, 190, 120), "pairwise label");
         swatch(ui, Color32::from_rgb(230, 170, 60), "annotation");
     });
+    if c < scores.len() {
+        ui.weak(format!(
+            "the {c} classes shown of {}: the best by cosine, the annotation and the winner",
+            scores.len()
+        ));
+    }
+}
+
+/// Up to this many classes, every one has a bar, in class order.
+const BAR_CLASSES: usize = 15;
+
+/// Every class in order when there are at most `limit`; else the `limit − 2` best by cosine
+/// plus the annotation and the winner (wherever they rank), best first.
+fn shown_classes(
+    scores: &[f64],
+    annotation: Option<ClassId>,
+    winner: Option<ClassId>,
+    limit: usize,
+) -> Vec<ClassId> {
+    if scores.len() <= limit {
+        return (0..scores.len()).collect();
+    }
+    let mut order: Vec<ClassId> = (0..scores.len()).collect();
+    let by_score = |a: &ClassId, b: &ClassId| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+    order.select_nth_unstable_by(limit - 3, by_score);
+    order.truncate(limit - 2);
+    for extra in [annotation, winner].into_iter().flatten() {
+        if !order.contains(&extra) {
+            order.push(extra);
+        }
+    }
+    order.sort_unstable_by(by_score);
+    order
 }
 
 /// Grid marks at a round step giving about four intervals over the visible range.
@@ -250,36 +293,87 @@ fn four_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
 }
 
 fn tournament_path(ui: &mut egui::Ui, r: &Results, i: usize, m: Modality) {
-    let matches = crate::app::engine_glue::trace(r, i, m);
-    match matches {
-        None => {
+    let matches = match r.trace(ui.ctx(), i, m) {
+        TraceState::Ready(t) => t,
+        TraceState::Pending => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("replaying the bracket…");
+            });
+            return;
+        }
+        TraceState::Unavailable => {
             ui.weak("(the tournament path is not available for this run)");
+            return;
         }
-        Some(matches) => {
-            egui::Grid::new(("path", m))
-                .num_columns(4)
-                .striped(true)
-                .show(ui, |ui| {
-                    ui.weak("round");
-                    ui.weak("pair");
-                    ui.weak("winner");
-                    ui.weak("margin");
-                    ui.end_row();
-                    for mt in matches {
-                        ui.label(format!("{}", mt.round + 1));
-                        ui.label(format!(
-                            "{} vs {}",
-                            r.class_name(Some(mt.a)),
-                            r.class_name(Some(mt.b))
-                        ));
-                        ui.label(RichText::new(r.class_name(Some(mt.winner))).strong());
-                        ui.monospace(format!("{:+.4}", mt.margin));
-                        ui.end_row();
-                    }
-                });
-        }
+    };
+    // The winner's own matches; with many classes the rest of the bracket (C − 1 matches in
+    // all) folds away and scrolls, drawing only the rows on screen.
+    let winner = matches.last().map(|mt| mt.winner);
+    let path: Vec<&Match> = matches
+        .iter()
+        .filter(|mt| Some(mt.a) == winner || Some(mt.b) == winner)
+        .collect();
+    let row = |ui: &mut egui::Ui, mt: &Match| {
+        ui.label(format!("{}", mt.round + 1));
+        ui.label(format!(
+            "{} vs {}",
+            r.class_name(Some(mt.a)),
+            r.class_name(Some(mt.b))
+        ));
+        ui.label(RichText::new(r.class_name(Some(mt.winner))).strong());
+        ui.monospace(format!("{:+.4}", mt.margin));
+        ui.end_row();
+    };
+    let header = |ui: &mut egui::Ui| {
+        ui.weak("round");
+        ui.weak("pair");
+        ui.weak("winner");
+        ui.weak("margin");
+        ui.end_row();
+    };
+    if matches.len() <= PATH_ROWS {
+        egui::Grid::new(("path", m))
+            .num_columns(4)
+            .striped(true)
+            .show(ui, |ui| {
+                header(ui);
+                for mt in matches.iter() {
+                    row(ui, mt);
+                }
+            });
+        return;
     }
+    egui::Grid::new(("winner path", m))
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            header(ui);
+            for mt in &path {
+                row(ui, mt);
+            }
+        });
+    egui::CollapsingHeader::new(format!("all {} matches of the bracket", matches.len()))
+        .id_salt(("all matches", m))
+        .show(ui, |ui| {
+            let h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+            egui::ScrollArea::vertical()
+                .id_salt(("all matches scroll", m))
+                .max_height(240.0)
+                .show_rows(ui, h, matches.len(), |ui, range| {
+                    egui::Grid::new(("all path", m))
+                        .num_columns(4)
+                        .show(ui, |ui| {
+                            for mt in &matches[range] {
+                                row(ui, mt);
+                            }
+                        });
+                });
+        });
 }
+
+/// Brackets up to this many matches are listed whole; larger ones show the winner's path.
+const PATH_ROWS: usize = 20;
 
 /// The neighbour vote's evidence as the items themselves: id and annotation, click to go there.
 fn neighbours(ui: &mut egui::Ui, r: &Results, i: usize, cmds: &mut Vec<Command>) {
@@ -374,5 +468,99 @@ fn lookalikes(
                 cmds.push(Command::SameLabelAs(Some(j)));
             }
         });
+    }
+}
+
+/// Items shown per view in "Similar items".
+const SIMILAR_SHOWN: usize = 8;
+
+/// The selected item's nearest items in each view (exact cosine), as thumbnails with id and
+/// annotation, clickable; and the button that sorts the grid by similarity to it.
+fn similar_items(
+    ui: &mut egui::Ui,
+    app: &mut AuditApp,
+    r: &Results,
+    i: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let ctx = ui.ctx().clone();
+    let Some(sim) = app.similar.get(&ctx, &r.dataset, i) else {
+        // No spinner: it would repaint every frame while the thread works.
+        ui.weak("finding similar items…");
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Similar items").strong());
+        if ui
+            .small_button("Sort grid by similarity")
+            .on_hover_text("Most similar to this item first (mean cosine over the views)")
+            .clicked()
+        {
+            cmds.push(Command::SortBySimilarity(sim.clone()));
+        }
+    });
+    let side = 48.0;
+    let cell = side + 22.0;
+    // Whole cells per row: a wrapped row of fixed-width cells would run past the panel.
+    let per_row = ((ui.available_width() / (cell + 6.0)) as usize).clamp(1, SIMILAR_SHOWN);
+    for (m, sims) in &sim.views {
+        let top = pairwise_audit::map::similar::top_k(sims, per_row, i);
+        ui.weak(format!("{m}:"));
+        ui.horizontal(|ui| {
+            for (j, cos) in top {
+                ui.vertical(|ui| {
+                    ui.set_width(cell);
+                    if r.dataset.items[j].image.is_some() {
+                        let path = r.dataset.image_path(j);
+                        let resp = app.thumbs.show(ui, j, path.as_deref(), side);
+                        if resp.interact(egui::Sense::click()).clicked() {
+                            cmds.push(Command::Select(Some(j)));
+                        }
+                    }
+                    let item = &r.dataset.items[j];
+                    let class = r.class_name(r.rows[j].annotation);
+                    let id =
+                        egui::Label::new(RichText::new(elide(&item.id, 9)).small().underline())
+                            .sense(egui::Sense::click())
+                            .truncate();
+                    if ui
+                        .add(id)
+                        .on_hover_text(format!(
+                            "{}\n{class}\ncosine {cos:.3}\n{}",
+                            item.id, item.description
+                        ))
+                        .clicked()
+                    {
+                        cmds.push(Command::Select(Some(j)));
+                    }
+                    let mut label = RichText::new(elide(class, 10)).small();
+                    if r.rows[j].annotation != r.rows[i].annotation {
+                        label = label.color(flag_colour(FlagKind::OneNotAnnotation, ui.visuals()));
+                    }
+                    ui.add(egui::Label::new(label).truncate());
+                });
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_classes;
+
+    #[test]
+    fn many_classes_show_the_best_and_always_the_annotation_and_winner() {
+        let scores: Vec<f64> = (0..1000).map(|k| (k as f64 * 0.37).sin()).collect();
+        let shown = shown_classes(&scores, Some(3), Some(998), 15);
+        assert!(shown.len() <= 15 && shown.contains(&3) && shown.contains(&998));
+        assert!(shown.windows(2).all(|w| scores[w[0]] >= scores[w[1]]));
+        let best = (0..1000)
+            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .unwrap();
+        assert_eq!(shown[0], best);
+        assert_eq!(
+            shown_classes(&scores[..9], None, None, 15),
+            (0..9).collect::<Vec<_>>()
+        );
     }
 }

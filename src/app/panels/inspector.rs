@@ -228,15 +228,10 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
 }
 
 fn class_picker(ui: &mut egui::Ui, id: &str, r: &Results, value: &mut ClassId) {
-    egui::ComboBox::from_id_salt(id)
-        .selected_text(r.dataset.class_name(*value))
-        .show_ui(ui, |ui| {
-            for c in 0..r.dataset.num_classes() {
-                ui.selectable_value(value, c, r.dataset.class_name(c));
-            }
-        })
-        .response
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, id));
+    let names: Vec<&str> = r.dataset.classes.iter().map(|c| c.name.as_str()).collect();
+    let mut chosen = Some(*value);
+    crate::app::widgets::class_combo(ui, id, None, &names, &mut chosen, None, 120.0);
+    *value = chosen.unwrap_or(*value);
 }
 
 fn pair_facts(ui: &mut egui::Ui, r: &Results, rec: &PairRecord) {

@@ -47,17 +47,19 @@ pub fn settings(ui: &mut egui::Ui, draft: &mut Params, r: Option<&Results>) {
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             ui.label("class");
-            egui::ComboBox::from_id_salt("one vs rest class")
-                .selected_text(spec.class.as_str())
-                .show_ui(ui, |ui| {
-                    for name in &names {
-                        ui.selectable_value(&mut spec.class, name.to_string(), *name);
-                    }
-                })
-                .response
-                .widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "one-vs-rest class")
-                });
+            let mut chosen = names.iter().position(|n| *n == spec.class);
+            crate::app::widgets::class_combo(
+                ui,
+                "one-vs-rest class",
+                None,
+                &names,
+                &mut chosen,
+                None,
+                140.0,
+            );
+            if let Some(c) = chosen {
+                spec.class = names[c].to_string();
+            }
             ui.end_row();
             ui.label("against");
             let shown = spec.rest.as_deref().unwrap_or("the other classes");

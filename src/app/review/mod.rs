@@ -6,13 +6,14 @@ pub(crate) mod actions;
 pub(crate) mod bar;
 pub(crate) mod decisions;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pairwise_audit::audit::{Audit, FlagKind};
 use pairwise_audit::metrics::{LabelSource, MetricsReport};
 use pairwise_audit::one_vs_rest::BinaryTable;
 use pairwise_audit::scorers::Evidence;
+use pairwise_audit::tournament::Match;
 use pairwise_audit::{ClassId, Classification, Dataset, Modality};
 
 /// Flag kinds as the app lists them: strongest first, then unflagged.
@@ -133,7 +134,22 @@ pub struct Results {
     /// The last `queue_stats` answer and its cut: the filter column asks every frame, and a
     /// pass over a million probabilities is not free.
     queue_cache: std::sync::Mutex<Option<(u64, Option<QueueStats>)>>,
+    /// The last few items' tournament replays: the detail panel shows one every frame, and
+    /// at a thousand classes a replay is 999 matches.
+    trace_cache: std::sync::Mutex<Vec<(TraceKey, Arc<OnceLock<Trace>>)>>,
 }
+
+/// Where an item's tournament replay stands.
+pub enum TraceState {
+    Pending,
+    Unavailable,
+    Ready(Arc<Vec<Match>>),
+}
+
+/// An item and a modality.
+type TraceKey = (usize, Modality);
+/// A replayed bracket, `None` when the run cannot replay it.
+type Trace = Option<Arc<Vec<Match>>>;
 
 /// The review queue at one cut: its size and the share of it expected to be wrong.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +159,39 @@ pub struct QueueStats {
 }
 
 impl Results {
+    /// Item `i`'s tournament matches in modality `m` (see `engine_glue::trace`): replayed on
+    /// a thread of its own the first time (at a thousand classes a replay is 999 matches, a
+    /// frame's worth of work), `Pending` meanwhile; the last few items asked about are kept.
+    pub fn trace(&self, ctx: &egui::Context, i: usize, m: Modality) -> TraceState {
+        let mut cache = self.trace_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = match cache.iter().find(|(key, _)| *key == (i, m)) {
+            Some((_, slot)) => Arc::clone(slot),
+            None => {
+                let slot: Arc<OnceLock<Trace>> = Arc::new(OnceLock::new());
+                let (ds, cls, done, ctx) = (
+                    Arc::clone(&self.dataset),
+                    Arc::clone(&self.classification),
+                    Arc::clone(&slot),
+                    ctx.clone(),
+                );
+                std::thread::spawn(move || {
+                    let _ = done.set(crate::app::engine_glue::trace(&ds, &cls, i, m).map(Arc::new));
+                    ctx.request_repaint();
+                });
+                if cache.len() >= 4 {
+                    cache.remove(0);
+                }
+                cache.push(((i, m), Arc::clone(&slot)));
+                slot
+            }
+        };
+        match slot.get() {
+            None => TraceState::Pending,
+            Some(None) => TraceState::Unavailable,
+            Some(Some(t)) => TraceState::Ready(Arc::clone(t)),
+        }
+    }
+
     /// The queue at `cut` (a probability), or `None` when the run has no calibration.
     pub fn queue_stats(&self, cut: f64) -> Option<QueueStats> {
         let mut cache = self.queue_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -296,6 +345,7 @@ pub fn build(
         binary,
         kept,
         queue_cache: std::sync::Mutex::new(None),
+        trace_cache: std::sync::Mutex::new(Vec::new()),
     }
 }
 

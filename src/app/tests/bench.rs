@@ -97,7 +97,78 @@ fn bench_synth_100k() {
         n: 100_000,
         ..Default::default()
     });
-    measure(Arc::new(pairwise_audit::synth::to_dataset(&synth)));
+    let dir = tempfile::tempdir().unwrap();
+    measure(Arc::new(in_folder(&synth, dir.path())));
+}
+
+/// A thousand classes: every side tab's frame time on 20 000 items (issue 8: no frame over
+/// 16 ms at 1,000 classes).
+#[test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn bench_classes_1000() {
+    let synth = pairwise_audit::synth::generate(&pairwise_audit::synth::SynthParams {
+        n: 20_000,
+        classes: 1000,
+        flip: 0.1,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let big = Arc::new(in_folder(&synth, dir.path()));
+    let ds = big.clone();
+    let engine = worker::engine_pipeline();
+    let pipeline: worker::Pipeline = Arc::new(move |request: &Request, monitor: &Monitor| {
+        let request = Request {
+            source: worker::Source::Loaded(ds.clone()),
+            ..request.clone()
+        };
+        engine(&request, monitor)
+    });
+    let app = AuditApp::new(Persisted::default(), pipeline);
+    let mut h = Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut AuditApp| app.ui(ui), app);
+    let ctx = h.ctx.clone();
+    let t = Instant::now();
+    h.state_mut()
+        .apply(&ctx, Command::OpenDataset(big.root.clone()));
+    while h.state().is_running() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!(
+        "1 000 classes, 20 000 items: classify + audit + view model {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    h.run_steps(3);
+    for tab in crate::app::state::Tab::ALL {
+        h.state_mut().apply(&ctx, Command::ShowTab(tab));
+        let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+        for k in 0..120 {
+            // A new selection every few frames, so the detail and inspector redraw for it.
+            if k % 10 == 0 {
+                let i = (k * 97) % big.len();
+                h.state_mut().apply(&ctx, Command::Select(Some(i)));
+            }
+            let (t, c) = (Instant::now(), thread_cpu());
+            h.step();
+            wall.push(ms(t.elapsed()));
+            cpu.push(ms(thread_cpu() - c));
+        }
+        println!(
+            "{} tab, 120 frames:\n  wall {}\n  cpu  {}",
+            tab.label(),
+            summary(&mut wall),
+            summary(&mut cpu)
+        );
+    }
+}
+
+/// The catalogue in memory, rooted in `dir` so that the decision log and the map's cache go
+/// there rather than into the working directory.
+fn in_folder(synth: &pairwise_audit::synth::Synthetic, dir: &Path) -> Dataset {
+    let mut ds = pairwise_audit::synth::to_dataset(synth);
+    ds.root = dir.to_path_buf();
+    ds
 }
 
 fn measure(big: Arc<Dataset>) {
@@ -204,6 +275,8 @@ fn measure(big: Arc<Dataset>) {
     app.grid.filter.annotation = None;
     time(app, "no filter");
 
+    map_frames(&mut h);
+
     // Cancel latency: re-run on the 100k catalogue, cancel mid-classification.
     let ctx = h.ctx.clone();
     let mut latencies = Vec::new();
@@ -221,6 +294,149 @@ fn measure(big: Arc<Dataset>) {
         latencies.push((stage, ms(t.elapsed())));
     }
     println!("cancel → run ended (stage when cancelled, ms): {latencies:?}");
+}
+
+/// One frame of a pan: the pointer dragged `step` further with the button held.
+fn pan_frame(h: &mut Harness<'_, AuditApp>, at: egui::Pos2) -> (f64, f64) {
+    h.event(egui::Event::PointerMoved(at));
+    let (t, c) = (Instant::now(), thread_cpu());
+    h.step();
+    (ms(t.elapsed()), ms(thread_cpu() - c))
+}
+
+/// The Map screen on the loaded catalogue: frames while the layout runs on the worker, the
+/// layout's time, then panning and zooming the finished map.
+fn map_frames(h: &mut Harness<'_, AuditApp>) {
+    h.state_mut().persisted.central = crate::app::map::Central::Map;
+    h.run_steps(2);
+    let rect = h.state().map.rect.unwrap_or(egui::Rect::from_min_size(
+        egui::pos2(300.0, 150.0),
+        egui::vec2(700.0, 600.0),
+    ));
+    let centre = rect.center();
+    let press = |h: &mut Harness<'_, AuditApp>, pressed: bool, pos: egui::Pos2| {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    };
+    let t = Instant::now();
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    while h.state().map.is_computing() && t.elapsed() < Duration::from_secs(900) {
+        let (w, c) = pan_frame(h, centre);
+        wall.push(w);
+        cpu.push(c);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let layout_s = t.elapsed().as_secs_f64();
+    println!(
+        "map layout on the worker: {layout_s:.1} s; {} UI frames meanwhile:\n  wall {}\n  cpu  {}",
+        wall.len(),
+        summary(&mut wall),
+        summary(&mut cpu)
+    );
+    h.run_steps(3);
+    for (what, zoom) in [("pan", false), ("zoom", true)] {
+        let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+        press(h, true, centre);
+        for k in 0..300 {
+            let (w, c) = if zoom {
+                h.event(egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Point,
+                    delta: egui::vec2(0.0, if k < 150 { 40.0 } else { -40.0 }),
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Unknown,
+                    modifiers: egui::Modifiers::NONE,
+                });
+                pan_frame(h, centre)
+            } else {
+                let dx = 150.0 * ((k as f32) / 40.0).sin();
+                pan_frame(h, centre + egui::vec2(dx, 0.3 * dx))
+            };
+            wall.push(w);
+            cpu.push(c);
+        }
+        press(h, false, centre);
+        h.run_steps(2);
+        println!(
+            "map {what}, {} frames, {} points drawn:\n  wall {}\n  cpu  {}",
+            wall.len(),
+            h.state().map.drawn,
+            summary(&mut wall),
+            summary(&mut cpu)
+        );
+    }
+    h.state_mut().persisted.central = crate::app::map::Central::Grid;
+    h.run_steps(2);
+}
+
+/// The map's drawing alone at 100k and 1M points (no catalogue behind it): building the
+/// mesh, egui's frame and the tessellation into GPU triangles, per pan step.
+#[test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn bench_map_canvas() {
+    use crate::app::map::{DRAW_BUDGET, canvas};
+    for n in [100_000usize, 1_000_000] {
+        // A few hundred blobs, like a layout's clusters.
+        let xy: Vec<[f32; 2]> = (0..n)
+            .map(|i| {
+                let c = (i % 300) as f32;
+                let h = |k: u64| {
+                    ((i as u64 * 0x9E37_79B9 + k * 0x85EB_CA6B) % 10_000) as f32 / 10_000.0
+                };
+                [
+                    (c % 20.0) * 3.0 + 2.0 * h(1),
+                    (c / 20.0).floor() * 3.0 + 2.0 * h(2),
+                ]
+            })
+            .collect();
+        let category: Vec<u16> = (0..n).map(|i| (i % 13) as u16).collect();
+        let colours = vec![egui::Color32::LIGHT_BLUE; 13];
+        let hidden = vec![false; 13];
+        let shown: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
+        let mut frame = 0usize;
+        let mut h = Harness::builder()
+            .with_size([1200.0, 800.0])
+            .build_ui(|ui| {
+                let rect = ui.max_rect();
+                let mut cam = canvas::Camera::fit(([0.0, 0.0], [60.0, 45.0]), rect);
+                cam.pan(egui::vec2(3.0 * (frame % 50) as f32, 0.0));
+                frame += 1;
+                let paint = canvas::Paint {
+                    category: &category,
+                    colours: &colours,
+                    hidden: &hidden,
+                    shown: Some(&shown),
+                    size: 2.0,
+                    budget: DRAW_BUDGET,
+                };
+                let (meshes, _) = canvas::mesh(&xy, &cam, rect, &paint);
+                for mesh in meshes {
+                    ui.painter().add(egui::Shape::mesh(mesh));
+                }
+            });
+        h.run_steps(3);
+        let (mut wall, mut cpu, mut tess) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..100 {
+            let (t, c) = (Instant::now(), thread_cpu());
+            h.step();
+            wall.push(ms(t.elapsed()));
+            cpu.push(ms(thread_cpu() - c));
+            let shapes = h.output().shapes.clone();
+            let t = Instant::now();
+            let prims = h.ctx.tessellate(shapes, 1.0);
+            tess.push(ms(t.elapsed()));
+            drop(prims);
+        }
+        println!(
+            "map canvas, {n} points (at most {DRAW_BUDGET} drawn):\n  frame wall {}\n  frame cpu  {}\n  tessellate {}",
+            summary(&mut wall),
+            summary(&mut cpu),
+            summary(&mut tess)
+        );
+    }
 }
 
 /// Writes the tiled 100k catalogue to `$TILED_DIR` (default /tmp/tiled100k) for timing the

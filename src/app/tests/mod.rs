@@ -5,5 +5,7 @@ mod bench;
 mod embed_flow;
 mod flows;
 mod layout;
+mod many_classes;
+mod map;
 mod one_vs_rest;
 pub(crate) mod review;
