@@ -9,6 +9,8 @@ pub mod baseline;
 pub mod classify;
 pub mod crossvar;
 pub mod dataset;
+#[cfg(feature = "embed")]
+pub mod embed;
 pub mod error;
 pub mod evaluate;
 pub mod map;

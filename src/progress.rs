@@ -24,10 +24,13 @@ pub enum Stage {
     MapNeighbours,
     MapLayout,
     Done,
+    EmbedImages,
+    EmbedTexts,
+    EmbedClasses,
 }
 
 impl Stage {
-    const ALL: [Stage; 14] = [
+    const ALL: [Stage; 17] = [
         Stage::Idle,
         Stage::LoadItems,
         Stage::LoadEmbeddings,
@@ -42,6 +45,9 @@ impl Stage {
         Stage::MapNeighbours,
         Stage::MapLayout,
         Stage::Done,
+        Stage::EmbedImages,
+        Stage::EmbedTexts,
+        Stage::EmbedClasses,
     ];
 
     pub fn label(self) -> &'static str {
@@ -60,6 +66,9 @@ impl Stage {
             Stage::MapNeighbours => "map: neighbours",
             Stage::MapLayout => "map: layout",
             Stage::Done => "done",
+            Stage::EmbedImages => "embedding images",
+            Stage::EmbedTexts => "embedding descriptions",
+            Stage::EmbedClasses => "embedding class prompts",
         }
     }
 

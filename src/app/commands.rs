@@ -85,6 +85,17 @@ pub enum Command {
     CarveDialog,
     /// Write the kept items into this folder as a catalogue, then open it.
     CarveTo(PathBuf),
+    /// Ask the platform for a CLIP model folder, then embed the catalogue with it.
+    PickModelFolder {
+        dataset: PathBuf,
+        classes_only: bool,
+    },
+    /// Compute the catalogue's embeddings (or only its class prompts'), then classify it.
+    Embed {
+        dataset: PathBuf,
+        model: PathBuf,
+        classes_only: bool,
+    },
 }
 
 /// Keyboard movement through the grid.
@@ -152,6 +163,20 @@ impl Command {
             Command::UseLogPath(_) => "Use decision log",
             Command::CarveDialog => "Open the kept items as a catalogue…",
             Command::CarveTo(_) => "Write the kept items",
+            Command::PickModelFolder {
+                classes_only: false,
+                ..
+            } => "Compute embeddings…",
+            Command::PickModelFolder {
+                classes_only: true, ..
+            } => "Re-embed class prompts…",
+            Command::Embed {
+                classes_only: false,
+                ..
+            } => "Compute embeddings",
+            Command::Embed {
+                classes_only: true, ..
+            } => "Re-embed class prompts",
         }
     }
 
@@ -282,5 +307,10 @@ pub enum Action {
     PickLogPath,
     /// A folder dialog for the carved-out catalogue; the shell answers with `Command::CarveTo`.
     PickCarveFolder,
+    /// A folder dialog for a CLIP model; the shell answers with `Command::Embed`.
+    PickModelFolder {
+        dataset: PathBuf,
+        classes_only: bool,
+    },
     Quit,
 }

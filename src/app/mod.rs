@@ -11,6 +11,7 @@
 //! that every screen shares sit at the top.
 
 mod commands;
+mod embedding;
 mod engine_glue;
 mod grid;
 mod map;
@@ -52,6 +53,8 @@ pub struct AuditApp {
     pub requested: Option<PathBuf>,
     /// The last failure, as one sentence.
     pub error: Option<String>,
+    /// A catalogue folder that failed to open for lack of embeddings, which `embed` can make.
+    pub embed_offer: Option<PathBuf>,
     /// Non-fatal messages (e.g. unreadable saved settings), shown until dismissed.
     pub notices: Vec<String>,
     /// One line about the last finished or cancelled run.
@@ -122,6 +125,7 @@ impl AuditApp {
             generation: 0,
             requested: None,
             error: None,
+            embed_offer: None,
             notices: Vec::new(),
             last_run: None,
             selected: None,
@@ -185,6 +189,7 @@ impl AuditApp {
             source: Source::Path(path),
             params: self.persisted.params.clone(),
             scorer: self.persisted.scorer.clone(),
+            embed: None,
         };
         self.start(ctx, request);
     }
@@ -210,6 +215,7 @@ impl AuditApp {
                     source: Source::Tables(path, options),
                     params: self.persisted.params.clone(),
                     scorer: self.persisted.scorer.clone(),
+                    embed: None,
                 };
                 self.start(ctx, request);
             }
@@ -384,6 +390,7 @@ impl AuditApp {
                         }
                     });
                 });
+            embedding::offer(ui, self, cmds);
             ui.add_space(4.0);
         }
         let Some(results) = self.results.clone() else {
@@ -515,6 +522,7 @@ impl AuditApp {
                 }
                 self.persisted.params = results.classification.params.clone();
                 self.error = None;
+                self.embed_offer = None;
                 self.last_run = Some(format!("run finished in {:.1} s", elapsed.as_secs_f64()));
                 self.results = Some(Arc::new(*results));
                 if !same_dataset {
@@ -541,6 +549,7 @@ impl AuditApp {
                 error: JobError::Failed(msg),
                 path,
             } => {
+                self.embed_offer = embedding::lacks_embeddings(&path).then(|| path.clone());
                 // The loader's sentences name the file already; other failures get the path.
                 let path = path.display().to_string();
                 self.error = Some(if msg.contains(&path) {
@@ -591,6 +600,7 @@ impl AuditApp {
                     source,
                     params: self.draft.clone(),
                     scorer: self.draft_scorer.clone(),
+                    embed: None,
                 };
                 self.start(ctx, request);
             }
@@ -640,6 +650,31 @@ impl AuditApp {
             }
             Command::CarveDialog => self.actions.push(Action::PickCarveFolder),
             Command::CarveTo(path) => self.start_carve(ctx, path),
+            Command::PickModelFolder {
+                dataset,
+                classes_only,
+            } => self.actions.push(Action::PickModelFolder {
+                dataset,
+                classes_only,
+            }),
+            Command::Embed {
+                dataset,
+                model,
+                classes_only,
+            } => {
+                self.persisted.embed_model = Some(model.clone());
+                self.error = None;
+                let request = Request {
+                    source: Source::Path(dataset),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                    embed: Some(embedding::EmbedStep {
+                        model,
+                        classes_only,
+                    }),
+                };
+                self.start(ctx, request);
+            }
             // Review commands were carried out by `apply_review` above.
             _ => {}
         }

@@ -199,6 +199,31 @@ impl eframe::App for Shell {
                         self.app.apply(ui.ctx(), Command::CarveTo(path));
                     }
                 }
+                Action::PickModelFolder {
+                    dataset,
+                    classes_only,
+                } => {
+                    let mut dialog = rfd::FileDialog::new().set_title(
+                        "A CLIP model folder (config.json, model.safetensors, tokenizer.json, preprocessor_config.json)",
+                    );
+                    if let Some(dir) = self
+                        .app
+                        .persisted
+                        .embed_model
+                        .as_ref()
+                        .and_then(|p| p.parent())
+                    {
+                        dialog = dialog.set_directory(dir);
+                    }
+                    if let Some(model) = dialog.pick_folder() {
+                        let cmd = Command::Embed {
+                            dataset,
+                            model,
+                            classes_only,
+                        };
+                        self.app.apply(ui.ctx(), cmd);
+                    }
+                }
                 Action::Quit => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
             }
         }

@@ -67,6 +67,8 @@ pub struct Persisted {
     /// The review queue's cut: items whose probability of a wrong annotation is at least
     /// this many percent.
     pub queue_cut: u8,
+    /// The CLIP model folder last used to compute embeddings.
+    pub embed_model: Option<PathBuf>,
     /// Grid, Map or both in the central area.
     pub central: crate::app::map::Central,
     pub map_view: pairwise_audit::map::MapView,
@@ -88,6 +90,7 @@ impl Default for Persisted {
             auto_advance: true,
             log_paths: Vec::new(),
             queue_cut: 50,
+            embed_model: None,
             central: Default::default(),
             map_view: Default::default(),
             map_colour: Default::default(),

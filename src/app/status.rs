@@ -1,5 +1,7 @@
 //! The bottom bar: the run's progress with Cancel, or a summary of the finished run.
 
+use pairwise_audit::Stage;
+
 use crate::app::AuditApp;
 use crate::app::commands::Command;
 
@@ -17,10 +19,22 @@ pub fn bar(ui: &mut egui::Ui, app: &AuditApp, cmds: &mut Vec<Command>) {
             } else {
                 String::new()
             };
+            let embedding = matches!(
+                p.stage,
+                Stage::EmbedImages | Stage::EmbedTexts | Stage::EmbedClasses
+            );
+            // The model is the slow part of an embedding run: say how fast and how long.
+            let eta = match job.rate_and_eta(&p) {
+                Some((rate, left)) if embedding => {
+                    let s = left.as_secs();
+                    format!(" · {rate:.1}/s · ETA {}:{:02}", s / 60, s % 60)
+                }
+                _ => String::new(),
+            };
             let text = if job.cancel_requested.is_some() {
                 "cancelling…".to_string()
             } else {
-                format!("{}{modality}{counts}", p.stage.label())
+                format!("{}{modality}{counts}{eta}", p.stage.label())
             };
             ui.add(
                 egui::ProgressBar::new(p.fraction())

@@ -33,6 +33,8 @@ pub struct Request {
     pub source: Source,
     pub params: Params,
     pub scorer: String,
+    /// Embeddings to compute into the catalogue folder first.
+    pub embed: Option<crate::app::embedding::EmbedStep>,
 }
 
 impl Request {
@@ -72,6 +74,9 @@ pub fn engine_pipeline() -> Pipeline {
                 scorer_names().join(", ")
             ))
         })?;
+        if let Some(step) = &request.embed {
+            crate::app::embedding::run(step, &request.path(), monitor)?;
+        }
         let dataset = match &request.source {
             Source::Path(_) | Source::Tables(..) => {
                 let (path, options) = match &request.source {
@@ -136,6 +141,8 @@ pub struct Job {
     pub started: Instant,
     pub cancel_requested: Option<Instant>,
     rx: Receiver<Outcome>,
+    /// When the stage now shown began, for its rate and ETA.
+    stage_clock: std::sync::Mutex<Option<(pairwise_audit::Stage, u8, Instant)>>,
 }
 
 impl Job {
@@ -186,6 +193,7 @@ impl Job {
             started: Instant::now(),
             cancel_requested: None,
             rx,
+            stage_clock: std::sync::Mutex::new(None),
         }
     }
 
@@ -196,6 +204,26 @@ impl Job {
 
     pub fn progress(&self) -> Progress {
         self.monitor.sample()
+    }
+
+    /// Items per second in the current stage and the time left at that rate, once the stage
+    /// has run long enough to say.
+    pub fn rate_and_eta(&self, p: &Progress) -> Option<(f64, Duration)> {
+        let mut clock = self.stage_clock.lock().ok()?;
+        let since = match *clock {
+            Some((stage, modality, t)) if stage == p.stage && modality == p.modality => t,
+            _ => {
+                *clock = Some((p.stage, p.modality, Instant::now()));
+                return None;
+            }
+        };
+        let secs = since.elapsed().as_secs_f64();
+        if p.done == 0 || p.total == 0 || secs < 1.0 {
+            return None;
+        }
+        let rate = p.done as f64 / secs;
+        let left = p.total.saturating_sub(p.done) as f64 / rate;
+        Some((rate, Duration::from_secs_f64(left)))
     }
 
     /// The outcome, once the worker has finished.

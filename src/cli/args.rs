@@ -34,6 +34,8 @@ pub enum Command {
     Export(super::export::ExportArgs),
     /// Show how a catalogue would be read: column mapping, tables, counts, norms, first rows.
     Inspect(super::inspect::InspectArgs),
+    /// Compute a catalogue's image, text and class-prompt embeddings with a CLIP model.
+    Embed(super::embed::EmbedArgs),
 }
 
 #[derive(Debug, Args)]

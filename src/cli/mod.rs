@@ -1,4 +1,4 @@
-//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, `inspect`, and opening
+//! The headless command line (clap): `classify`, `synth`, `evaluate`, `export`, `inspect`, `embed`, and opening
 //! the app.
 //!
 //! Exit status: 0 ok, 2 bad input (dataset, arguments, parameter or permutation files),
@@ -8,9 +8,12 @@
 mod args;
 mod classify;
 mod columns;
+mod embed;
 mod evaluate;
 mod export;
 mod inspect;
+#[cfg(feature = "embed")]
+mod interrupt;
 mod progress;
 mod summary;
 mod synth;
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Some(Command::Evaluate(a)) => evaluate::run(a),
         Some(Command::Export(a)) => export::run(a),
         Some(Command::Inspect(a)) => inspect::run(a),
+        Some(Command::Embed(a)) => embed::run(a),
         None => open_app(cli.dataset),
     };
     match result {

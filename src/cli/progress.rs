@@ -94,7 +94,20 @@ fn watch(monitor: &Monitor, stop: &AtomicBool) {
 }
 
 fn new_bar(p: &Progress) -> ProgressBar {
-    let b = if p.total > 0 {
+    let embedding = matches!(
+        p.stage,
+        Stage::EmbedImages | Stage::EmbedTexts | Stage::EmbedClasses
+    );
+    let b = if p.total > 0 && embedding {
+        // The model is the slow part: say how fast it goes and when it will be done.
+        ProgressBar::new(p.total).with_style(
+            ProgressStyle::with_template(
+                "{msg:32} [{bar:30}] {pos}/{len} {per_sec:.1} ETA {eta} ({elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        )
+    } else if p.total > 0 {
         ProgressBar::new(p.total).with_style(
             ProgressStyle::with_template("{msg:32} [{bar:30}] {percent:>3}% {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())

@@ -5,6 +5,7 @@
 //! array data with its values, and last the image files, which only produce warnings.
 
 mod csv_tables;
+pub mod embeddings_manifest;
 mod images;
 pub mod mapping;
 mod npy;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sha2::{Digest, Sha256};
 
+pub use embeddings_manifest::{EmbeddingsManifest, MANIFEST_FILE, ManifestEntry};
 pub use mapping::{ColumnOverrides, LoadOptions, Mapping, TableInfo};
 
 use crate::{ClassId, DatasetError, Modality, Monitor, Stage};
@@ -112,6 +114,9 @@ impl ViewMasks {
         self.get(m).map_or(0, |p| p.iter().filter(|&&x| !x).count())
     }
 }
+
+/// A folder catalogue's items, classes and the warnings reading them gave.
+pub type FolderTables = (Vec<Item>, Vec<ClassInfo>, Vec<String>);
 
 /// Why `Dataset::load_with` stopped.
 #[derive(Debug, thiserror::Error)]
@@ -214,11 +219,17 @@ impl Dataset {
 
         monitor.begin(Stage::LoadEmbeddings, None, class_npy.rows as u64);
         let class_embeddings = class_npy.read(monitor)?;
+        let manifest = EmbeddingsManifest::read(root)?.unwrap_or_default();
+        let mut views = ViewMasks::default();
         let (mut image_embeddings, mut text_embeddings) = (None, None);
         for (modality, file) in modality_npys {
             monitor.check()?;
             monitor.begin(Stage::LoadEmbeddings, Some(modality), file.rows as u64);
-            let array = Some(file.read(monitor)?);
+            let present = manifest.present(root, modality, &items)?;
+            let array = Some(file.read_masked(monitor, present.as_deref())?);
+            if let Some(p) = present {
+                views.set(modality, p);
+            }
             match modality {
                 Modality::Image => image_embeddings = array,
                 Modality::Text => text_embeddings = array,
@@ -239,9 +250,35 @@ impl Dataset {
             warnings,
             missing_images: image_check.missing_rows.len(),
             fingerprint,
-            views: ViewMasks::default(),
+            views,
             table: None,
         })
+    }
+
+    /// Only the two tables of a folder catalogue (items.csv and classes.csv), checked as a
+    /// load checks them, for tools that make the embeddings (`embed`).
+    pub fn read_folder_tables(root: &Path) -> Result<FolderTables, DatasetError> {
+        if !root.is_dir() {
+            return Err(DatasetError::NotAFolder {
+                path: root.to_path_buf(),
+            });
+        }
+        let items_path = required_file(root, ITEMS_FILE, "it lists the items")?;
+        let classes_path = required_file(root, CLASSES_FILE, "it lists the classes")?;
+        let (classes, mut warnings) =
+            csv_tables::read_classes(&classes_path, &read_file(&classes_path)?)?;
+        let (items, item_warnings) = match csv_tables::read_items(
+            &items_path,
+            &read_file(&items_path)?,
+            &classes,
+            &Monitor::new(),
+        ) {
+            Ok(x) => x,
+            Err(LoadError::Invalid(e)) => return Err(e),
+            Err(LoadError::Cancelled(_)) => unreachable!("nobody can cancel a private monitor"),
+        };
+        warnings.extend(item_warnings);
+        Ok((items, classes, warnings))
     }
 
     pub fn len(&self) -> usize {

@@ -276,14 +276,24 @@ impl NpyFile {
 
     /// Read, convert and validate the data, advancing `monitor` by rows.
     pub fn read(self, monitor: &Monitor) -> Result<Array2<f32>, LoadError> {
+        self.read_masked(monitor, None)
+    }
+
+    /// `read`, where rows with `present[row] == false` are missing views: they are not
+    /// checked and come back as zeros.
+    pub fn read_masked(
+        self,
+        monitor: &Monitor,
+        present: Option<&[bool]>,
+    ) -> Result<Array2<f32>, LoadError> {
         let mut out = zeroed_buffer(self.rows * self.cols);
         if self.fortran {
             self.read_fortran(&mut out, monitor, FORTRAN_BLOCK_BYTES)?;
-            if let Some(bad) = first_bad_row_parallel(&out, self.cols) {
+            if let Some(bad) = first_bad_row_parallel(&mut out, self.cols, present) {
                 return Err(bad.into_error(&self.path).into());
             }
         } else {
-            self.read_c_order(&mut out, monitor)?;
+            self.read_c_order(&mut out, monitor, present)?;
         }
         Array2::from_shape_vec((self.rows, self.cols), out).map_err(|e| {
             // Unreachable by construction (the buffer is rows × cols); kept as an error, not a panic.
@@ -295,7 +305,12 @@ impl NpyFile {
         (CHUNK_BYTES / (self.cols * self.elem.size())).max(1)
     }
 
-    fn read_c_order(&self, out: &mut [f32], monitor: &Monitor) -> Result<(), LoadError> {
+    fn read_c_order(
+        &self,
+        out: &mut [f32],
+        monitor: &Monitor,
+        present: Option<&[bool]>,
+    ) -> Result<(), LoadError> {
         if out.is_empty() {
             return Ok(());
         }
@@ -317,8 +332,10 @@ impl NpyFile {
                     read
                 };
                 read.map_err(|e| DatasetError::io(&self.path, e))?;
-                monitor.advance((chunk.len() / self.cols) as u64);
-                Ok(first_bad_row(chunk, self.cols).map(|b| b.shifted(first_row)))
+                let rows = chunk.len() / self.cols;
+                monitor.advance(rows as u64);
+                let mask = present.map(|p| &p[first_row..first_row + rows]);
+                Ok(first_bad_row(chunk, self.cols, mask).map(|b| b.shifted(first_row)))
             })
             .collect();
         // Chunks come back in file order, so the first problem found is the first in the file.
@@ -406,9 +423,14 @@ pub(super) fn zeroed_buffer(len: usize) -> Vec<f32> {
     buffer
 }
 
-/// The first row (in `chunk`) with a non-finite value or with only zeros.
-fn first_bad_row(chunk: &[f32], cols: usize) -> Option<BadRow> {
-    for (r, row) in chunk.chunks_exact(cols).enumerate() {
+/// The first row (in `chunk`) with a non-finite value or with only zeros, skipping (and
+/// zeroing) the rows that `present` marks as missing views.
+fn first_bad_row(chunk: &mut [f32], cols: usize, present: Option<&[bool]>) -> Option<BadRow> {
+    for (r, row) in chunk.chunks_exact_mut(cols).enumerate() {
+        if present.is_some_and(|p| !p[r]) {
+            row.fill(0.0);
+            continue;
+        }
         // The largest magnitude, compared as bits: ≥ the infinity pattern means a NaN or an
         // infinity, 0 means all zeros. A branch-free max vectorises; the exact place is only
         // looked for in a row already known to be bad.
@@ -430,11 +452,19 @@ fn first_bad_row(chunk: &[f32], cols: usize) -> Option<BadRow> {
     None
 }
 
-fn first_bad_row_parallel(data: &[f32], cols: usize) -> Option<BadRow> {
+fn first_bad_row_parallel(
+    data: &mut [f32],
+    cols: usize,
+    present: Option<&[bool]>,
+) -> Option<BadRow> {
     let rows_per_chunk = (CHUNK_BYTES / (cols * 4)).max(1);
-    data.par_chunks(rows_per_chunk * cols)
+    data.par_chunks_mut(rows_per_chunk * cols)
         .enumerate()
-        .filter_map(|(k, chunk)| first_bad_row(chunk, cols).map(|b| b.shifted(k * rows_per_chunk)))
+        .filter_map(|(k, chunk)| {
+            let first = k * rows_per_chunk;
+            let mask = present.map(|p| &p[first..first + chunk.len() / cols]);
+            first_bad_row(chunk, cols, mask).map(|b| b.shifted(first))
+        })
         .find_first(|_| true)
 }
 
@@ -467,7 +497,7 @@ mod tests {
     #[test]
     fn first_bad_row_finds_the_first_problem_in_row_order() {
         let cols = 3;
-        let data = [
+        let mut data = [
             1.0,
             0.0,
             0.0, //
@@ -478,12 +508,19 @@ mod tests {
             f32::NAN,
             1.0,
         ];
-        assert_eq!(first_bad_row(&data, cols), Some(BadRow::Zero { row: 1 }));
-        let bad = first_bad_row(&data[6..], cols);
-        assert!(matches!(bad, Some(BadRow::NonFinite { row: 0, col: 1, value }) if value.is_nan()));
-        let inf = [1.0, 2.0, f32::NEG_INFINITY];
         assert_eq!(
-            first_bad_row(&inf, 3),
+            first_bad_row(&mut data, cols, None),
+            Some(BadRow::Zero { row: 1 })
+        );
+        let bad = first_bad_row(&mut data[6..], cols, None);
+        assert!(matches!(bad, Some(BadRow::NonFinite { row: 0, col: 1, value }) if value.is_nan()));
+        // Rows marked as missing views are skipped (and zeroed).
+        let bad = first_bad_row(&mut data, cols, Some(&[true, false, false]));
+        assert_eq!(bad, None);
+        assert!(data[6..].iter().all(|&v| v == 0.0));
+        let mut inf = [1.0, 2.0, f32::NEG_INFINITY];
+        assert_eq!(
+            first_bad_row(&mut inf, 3, None),
             Some(BadRow::NonFinite {
                 row: 0,
                 col: 2,
@@ -491,7 +528,7 @@ mod tests {
             })
         );
         assert_eq!(
-            first_bad_row(&[1e-45, 0.0, 0.0], 3),
+            first_bad_row(&mut [1e-45, 0.0, 0.0], 3, None),
             None,
             "a subnormal is not zero"
         );

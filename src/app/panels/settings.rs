@@ -113,6 +113,7 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         }
         ui.weak(format!("took {:.2} s", r.elapsed.as_secs_f64()));
     }
+    crate::app::embedding::settings(ui, app, cmds);
 }
 
 /// "auto" checkbox plus a value when set by hand.

@@ -1,6 +1,8 @@
 //! The app driven as a user drives it (egui_kittest), and its frame-time benchmark.
 
 mod bench;
+#[cfg(feature = "embed")]
+mod embed_flow;
 mod flows;
 mod layout;
 mod many_classes;
