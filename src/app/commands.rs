@@ -96,6 +96,9 @@ pub enum Command {
         model: PathBuf,
         classes_only: bool,
     },
+    /// Write these prompts (one per class) into the open catalogue's classes.csv, embed them
+    /// with the remembered model and classify again.
+    SavePrompts(Vec<String>),
 }
 
 /// Keyboard movement through the grid.
@@ -177,6 +180,7 @@ impl Command {
             Command::Embed {
                 classes_only: true, ..
             } => "Re-embed class prompts",
+            Command::SavePrompts(_) => "Save prompts and re-embed",
         }
     }
 

@@ -55,6 +55,8 @@ pub struct AuditApp {
     pub error: Option<String>,
     /// A catalogue folder that failed to open for lack of embeddings, which `embed` can make.
     pub embed_offer: Option<PathBuf>,
+    /// The Settings tab's edited class prompts, for the run of this generation.
+    pub prompt_draft: Option<(u64, Vec<String>)>,
     /// Non-fatal messages (e.g. unreadable saved settings), shown until dismissed.
     pub notices: Vec<String>,
     /// One line about the last finished or cancelled run.
@@ -126,6 +128,7 @@ impl AuditApp {
             requested: None,
             error: None,
             embed_offer: None,
+            prompt_draft: None,
             notices: Vec::new(),
             last_run: None,
             selected: None,
@@ -671,6 +674,25 @@ impl AuditApp {
                     embed: Some(embedding::EmbedStep {
                         model,
                         classes_only,
+                        prompts: None,
+                    }),
+                };
+                self.start(ctx, request);
+            }
+            Command::SavePrompts(prompts) => {
+                let (Some(r), Some(model)) = (&self.results, &self.persisted.embed_model) else {
+                    self.notices
+                        .push("Open a folder catalogue and pick its model first.".into());
+                    return;
+                };
+                let request = Request {
+                    source: Source::Path(r.dataset.root.clone()),
+                    params: self.persisted.params.clone(),
+                    scorer: self.persisted.scorer.clone(),
+                    embed: Some(embedding::EmbedStep {
+                        model: model.clone(),
+                        classes_only: true,
+                        prompts: Some(prompts),
                     }),
                 };
                 self.start(ctx, request);

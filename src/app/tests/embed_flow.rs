@@ -98,4 +98,30 @@ fn a_catalogue_without_embeddings_is_embedded_then_classified_and_prompts_reembe
     let cat = after.dataset.class_index("cat").unwrap();
     assert_ne!(after.dataset.class_embeddings.row(shirt), before.row(shirt));
     assert_eq!(after.dataset.class_embeddings.row(cat), before.row(cat));
+
+    // The same from inside the app: edit the cat's prompt in Settings, save and re-embed.
+    h.get_by_label("prompt for cat").click();
+    h.run();
+    h.get_by_label("prompt for cat").type_text(" on a sofa");
+    h.run_steps(2);
+    h.get_by_label("Save prompts and re-embed").click();
+    h.run_steps(1);
+    wait_for_run(&mut h);
+    let edited = h.state().results.clone().expect("classified again");
+    assert!(edited.generation > after.generation);
+    let cat_prompt = &edited.dataset.classes[cat].prompt;
+    assert!(cat_prompt.ends_with(" on a sofa"), "{cat_prompt}");
+    assert!(
+        std::fs::read_to_string(path.join("classes.csv"))
+            .unwrap()
+            .contains(cat_prompt.as_str())
+    );
+    assert_ne!(
+        edited.dataset.class_embeddings.row(cat),
+        after.dataset.class_embeddings.row(cat)
+    );
+    assert_eq!(
+        edited.dataset.class_embeddings.row(shirt),
+        after.dataset.class_embeddings.row(shirt)
+    );
 }
