@@ -15,6 +15,9 @@ use crate::app::review::{Results, source_name};
 pub struct Cache {
     key: Option<(u64, LabelSource, LabelSource)>,
     counts: Vec<u32>,
+    /// The largest confusions of `counts` (many classes), ranked with them rather than per
+    /// frame: at 1 000 classes that is a pass over a million cells.
+    top: Vec<(usize, usize, u32)>,
     /// The class search over the ranked confusions (many classes).
     search: String,
 }
@@ -53,13 +56,18 @@ pub fn panel(ui: &mut egui::Ui, app: &mut AuditApp, cmds: &mut Vec<Command>) {
         ui.checkbox(&mut p.confusion_normalise, "normalise rows");
     });
     let key = (r.generation, p.confusion_rows, p.confusion_cols);
+    let c = r.dataset.num_classes();
     if app.confusion.key != Some(key) {
         app.confusion.counts = counts(&r, key.1, key.2);
+        app.confusion.top = if c > HEATMAP_CLASSES {
+            top_cells(&app.confusion.counts, c, TOP_CONFUSIONS)
+        } else {
+            Vec::new()
+        };
         app.confusion.key = Some(key);
     }
     let (rows, cols, normalise) = (p.confusion_rows, p.confusion_cols, p.confusion_normalise);
     let active = app.grid.filter.cell.clone();
-    let c = r.dataset.num_classes();
     let counts = &app.confusion.counts;
     // A full heatmap stops being readable (and cheap to draw) past a few dozen classes: then
     // the largest confusions are ranked in a list, and the heatmap shows their classes only.

@@ -139,6 +139,9 @@ pub struct Results {
     trace_cache: std::sync::Mutex<Vec<(TraceKey, Arc<OnceLock<Trace>>)>>,
 }
 
+/// Up to this many classes an item's bracket is replayed within the frame.
+const INLINE_TRACE_CLASSES: usize = 64;
+
 /// Where an item's tournament replay stands.
 pub enum TraceState {
     Pending,
@@ -164,6 +167,21 @@ impl Results {
     /// frame's worth of work), `Pending` meanwhile; the last few items asked about are kept.
     pub fn trace(&self, ctx: &egui::Context, i: usize, m: Modality) -> TraceState {
         let mut cache = self.trace_cache.lock().unwrap_or_else(|e| e.into_inner());
+        // A small bracket replays in microseconds: a thread would only make the path flicker
+        // behind a spinner for a frame.
+        if self.dataset.num_classes() <= INLINE_TRACE_CLASSES
+            && !cache.iter().any(|(key, _)| *key == (i, m))
+        {
+            let slot = Arc::new(OnceLock::new());
+            let _ = slot.set(
+                crate::app::engine_glue::trace(&self.dataset, &self.classification, i, m)
+                    .map(Arc::new),
+            );
+            if cache.len() >= 4 {
+                cache.remove(0);
+            }
+            cache.push(((i, m), slot));
+        }
         let slot = match cache.iter().find(|(key, _)| *key == (i, m)) {
             Some((_, slot)) => Arc::clone(slot),
             None => {
